@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The project's test runner (make test): builds the modules, runs the
+# unit tests of the kernel code and the static checks, and prints one
+# closing line "N passed, N failed" over all of them.
+#
+#   scripts/run-tests.sh [STEP...]
+#       steps: build unit mutants checkpatch sparse lint
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+KDIR=${KDIR:-$(scripts/kdir.sh)}
+export KDIR
+log_dir="$top/results/test-logs"
+mkdir -p "$log_dir"
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); printf 'PASS %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$1"; }
+
+# Add a sub-runner's "N passed, N failed" to the totals
+tally() {
+	local line p f
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1) || true
+	if [ -z "$line" ]; then
+		fail "$2: no result line (see $1)"
+		return
+	fi
+	p=${line%% passed*}
+	f=${line#*, }
+	f=${f%% failed*}
+	passed=$((passed + p))
+	failed=$((failed + f))
+	printf '%s %s: %s\n' "$([ "$f" -eq 0 ] && echo PASS || echo FAIL)" "$2" "$line"
+}
+
+step_build() {
+	local log="$log_dir/build.log"
+	echo "== build: modules against $KDIR with W=1"
+	make -s clean >/dev/null 2>&1 || true
+	if make W=1 modules >"$log" 2>&1 && ! grep -qE 'warning:|error:' "$log"; then
+		pass "build: tcp_xdctcp.ko and tcp_tdctcp.ko, no warnings with W=1"
+	else
+		grep -E 'warning:|error:' "$log" | head -n 20 || tail -n 20 "$log"
+		fail "build (log: $log)"
+		return
+	fi
+	local ko n_src n_info
+	for ko in tcp_xdctcp tcp_tdctcp; do
+		n_src=$(grep -c '^module_param_cb(' "$ko.c")
+		n_info=$(modinfo -F parm "./$ko.ko" | grep -c '(range .*, default ')
+		if [ "$n_src" -gt 0 ] && [ "$n_src" -eq "$n_info" ]; then
+			pass "modinfo $ko.ko: all $n_src parameters with unit, range and default"
+		else
+			fail "modinfo $ko.ko: $n_info of $n_src parameters documented"
+		fi
+	done
+}
+
+step_unit() {
+	local t log
+	echo "== unit: the modules' C compiled in user space, ASan + UBSan"
+	make -s -C tests/unit all >"$log_dir/unit-build.log" 2>&1 ||
+		{ tail -n 30 "$log_dir/unit-build.log"; fail "unit tests build"; return; }
+	for t in tests/unit/build/test_*; do
+		log="$log_dir/$(basename "$t").log"
+		"$t" >"$log" 2>&1 || true
+		grep -E '^not ok|^#' "$log" | head -n 40 || true
+		tally "$log" "unit $(basename "$t")"
+	done
+}
+
+step_mutants() {
+	local log="$log_dir/mutants.log"
+	echo "== mutants: each breaks one rule of the kernel code; the unit tests must fail"
+	/usr/bin/python3 tests/unit/mutants.py >"$log" 2>&1 || true
+	grep -E '^not ok' "$log" || true
+	tally "$log" "mutants killed by the unit tests"
+}
+
+step_lint() {
+	local log="$log_dir/lint.log"
+	echo "== lint: shellcheck and ruff"
+	if shellcheck scripts/*.sh .ci/run >"$log" 2>&1 &&
+		ruff check --quiet . >>"$log" 2>&1; then
+		pass "lint: shellcheck and ruff clean"
+	else
+		head -n 40 "$log"
+		fail "lint (log: $log)"
+	fi
+}
+
+step_checkpatch() {
+	local log="$log_dir/checkpatch.log"
+	echo "== checkpatch --strict"
+	if scripts/checkpatch.sh >"$log" 2>&1 && ! grep -qE '^(ERROR|WARNING|CHECK)|: (ERROR|WARNING|CHECK):' "$log"; then
+		pass "checkpatch --strict: no reports"
+	else
+		head -n 40 "$log"
+		fail "checkpatch (log: $log)"
+	fi
+}
+
+step_sparse() {
+	local log="$log_dir/sparse.log"
+	echo "== sparse (make C=2)"
+	if make -C "$KDIR" M="$top" C=2 modules >"$log" 2>&1 &&
+		! grep -qE 'warning:|error:' "$log"; then
+		pass "sparse: no reports"
+	else
+		grep -E 'warning:|error:' "$log" | head -n 20 || tail -n 20 "$log"
+		fail "sparse (log: $log)"
+	fi
+}
+
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(build unit mutants checkpatch sparse lint)
+for s in "${steps[@]}"; do
+	case "$s" in
+	build | unit | mutants | checkpatch | sparse | lint) "step_$s" ;;
+	*) echo "run-tests: unknown step '$s'" >&2; exit 2 ;;
+	esac
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

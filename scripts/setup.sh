@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Install what building, checking and testing the modules needs, on a
+# Debian or Ubuntu machine.  Idempotent: installs only what is missing.
+#
+#   scripts/setup.sh [build] [vm]
+#
+#   build  compiler, kernel headers, sparse, linux-source (checkpatch)
+#   vm     QEMU, Debian's kernel image, virtme-ng and the tools the
+#          in-kernel tests run (iperf3, iproute2, ethtool, ...)
+#
+# With no argument, both.
+set -euo pipefail
+
+build_pkgs=(build-essential make gcc libelf-dev kmod sparse perl xz-utils
+	linux-headers-amd64 python3 python3-pip shellcheck)
+vm_pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
+	python3-pip iperf3 iproute2 ethtool kmod iputils-ping procps
+	trace-cmd python3-pytest)
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (apt-get and pip install system-wide)"
+command -v apt-get >/dev/null || die "apt-get not found: this script supports Debian and Ubuntu"
+
+want_build=0 want_vm=0
+[ $# -eq 0 ] && set -- build vm
+for arg in "$@"; do
+	case "$arg" in
+	build) want_build=1 ;;
+	vm) want_vm=1 ;;
+	*) die "unknown profile '$arg' (expected: build, vm)" ;;
+	esac
+done
+
+pkgs=()
+[ "$want_build" -eq 1 ] && pkgs+=("${build_pkgs[@]}")
+[ "$want_vm" -eq 1 ] && pkgs+=("${vm_pkgs[@]}")
+
+# linux-source-X.Y matching the headers' major version, for checkpatch
+if [ "$want_build" -eq 1 ]; then
+	pkgs+=(linux-source)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+# de-duplicate
+if [ "${#missing[@]}" -gt 0 ]; then
+	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+	say "installing Debian packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null || die "apt-get update failed"
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/setup-apt.log 2>&1 ||
+		{ tail -n 20 /tmp/setup-apt.log >&2; die "apt-get install failed (log: /tmp/setup-apt.log)"; }
+else
+	say "Debian packages present"
+fi
+
+if [ "$want_build" -eq 1 ] && ! command -v ruff >/dev/null; then
+	say "installing ruff from PyPI"
+	/usr/bin/python3 -m pip install -q --break-system-packages ruff ||
+		die "pip install ruff failed"
+fi
+
+if [ "$want_vm" -eq 1 ]; then
+	if ! command -v vng >/dev/null; then
+		say "installing virtme-ng from PyPI"
+		/usr/bin/python3 -m pip install -q --break-system-packages virtme-ng ||
+			die "pip install virtme-ng failed"
+	fi
+	command -v vng >/dev/null || die "vng not on PATH after installing virtme-ng"
+	kernel=$(find /boot -maxdepth 1 -name 'vmlinuz-*-amd64' 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$kernel" ] || die "no /boot/vmlinuz-*-amd64 after installing linux-image-amd64"
+	[ -r "$kernel" ] || die "$kernel is not readable"
+	say "VM kernel: $kernel; virtme-ng $(vng --version 2>/dev/null | head -n 1)"
+fi
+
+if [ "$want_build" -eq 1 ]; then
+	kdir=$("$(dirname "$0")/kdir.sh") || die "no kernel headers found"
+	say "kernel headers: $kdir"
+fi

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * T-DCTCP: DCTCP whose window follows both the ECN fraction and the RTT.
+ *
+ * Thesis: "T-DCTCP", Jinan University, 2018, Figure 3-2.  Once per window
+ * of data, with new_rtt the window's latest RTT sample and minRTT the
+ * smallest sample of the connection:
+ *
+ *	new_rtt_diff = new_rtt - prev_rtt; prev_rtt = new_rtt
+ *	rtt_diff     = (1 - beta) * rtt_diff + beta * new_rtt_diff
+ *	gradient     = rtt_diff / minRTT			(signed)
+ *	alpha        = (1 - g) * alpha + g * F			(DCTCP)
+ *
+ *	            | new_rtt < T_low | new_rtt > T_high    | gradient <= 0 | gradient > 0
+ *	------------+-----------------+---------------------+---------------+----------------
+ *	alpha <  af | (1) cwnd + s    | (2) cwnd * (1 - y * | (3) cwnd + N*s| (4) min(cwnd *
+ *	            |                 | (1 - T_high/new_rtt)|               | (1 - y * grad),
+ *	            |                 |  - alpha / 2)       |               |  cwnd - 1)
+ *	alpha >= af | (5) cwnd *      | (6) cwnd / 2        | (7) cwnd *    | (8) cwnd *
+ *	            | (1 - alpha/2th) |                     | (1 - alpha/2th)| (1 - alpha / 2)
+ *
+ * columns are tested left to right; af = alpha_factor, s = addstep (sigma),
+ * y = decre (gamma), th = theta.  N is 5 once case (3) has held for the
+ * five previous windows, otherwise 1.  Every result is at least two
+ * segments and at most snd_cwnd_clamp.
+ *
+ * Applying it (thesis 3.3): an increase ((1), (3)) takes effect at once,
+ * in congestion avoidance, and replaces Reno's additive increase; slow
+ * start stays the kernel's.  A decrease is remembered and becomes the
+ * answer of ssthresh at the next congestion event (ECE, or loss, where
+ * the base halves the window as DCTCP does).  With direct_decrease set,
+ * the RTT-driven cuts (2) and (4) apply at the window boundary instead.
+ *
+ * Defaults are the thesis' (3.4, 4.1): g = 1/16, alpha_factor = 1/8,
+ * beta = 1/8, addstep = 1, decre = 1/4, T_low = 5 ms, T_high = 50 ms
+ * (for 100 Mbit/s).  The thesis' theta = 1/2 with alpha / (2 * theta)
+ * would cut (5) and (7) by the whole of alpha, harder than DCTCP, while
+ * its text says they cut "slightly less than normal"; the default here,
+ * theta = 2, cuts by alpha / 4 as the author's own code does.
+ *
+ * Every decision counts in /sys/kernel/debug/tdctcp/case_count (write 0
+ * to reset) and emits the tdctcp:tdctcp_decision trace event.
+ * Fractions are in 1/1024 (see tcp_dctcp_base.h), times in microseconds.
+ */
+
+#define DCTCP_CA_NAME "tdctcp"
+#include "tcp_dctcp_base.h"
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#define CREATE_TRACE_POINTS
+#include "tcp_tdctcp_trace.h"
+
+/* The eight cases of Figure 3-2, numbered as in the thesis */
+enum tdctcp_case {
+	TDCTCP_NONE,		/* no decision pending */
+	TDCTCP_CLEAR,		/* (1) low alpha, low RTT: grow by addstep */
+	TDCTCP_SLOW,		/* (2) low alpha, RTT above T_high: cut by RTT */
+	TDCTCP_EASING,		/* (3) low alpha, RTT not rising: grow */
+	TDCTCP_RISING,		/* (4) low alpha, RTT rising: cut by gradient */
+	TDCTCP_BURST,		/* (5) high alpha, low RTT: cut lightly */
+	TDCTCP_SEVERE,		/* (6) high alpha, RTT above T_high: halve */
+	TDCTCP_RECOVERING,	/* (7) high alpha, RTT not rising: cut lightly */
+	TDCTCP_CONGESTED,	/* (8) high alpha, RTT rising: cut as DCTCP */
+	TDCTCP_NR_CASES = TDCTCP_CONGESTED
+};
+
+/* Case (3) must hold this many windows in a row before steps grow ... */
+#define TDCTCP_FAST_AFTER	5
+/* ... to this many addsteps per window (the thesis' N = 5) */
+#define TDCTCP_FAST_STEPS	5
+
+struct tdctcp {
+	struct dctcp_base base;	/* must be first */
+	u32 new_rtt_us;		/* latest RTT sample of this window, us */
+	u32 prev_rtt_us;	/* new_rtt of the last decision, us */
+	u32 min_rtt_us;		/* smallest RTT sample, us; 0 = none yet */
+	s32 gradient_1024;	/* rtt_diff / minRTT of the last decision */
+	s64 rtt_diff_1024;	/* EWMA of the RTT change, us << 10, signed */
+	u8 easing_windows;	/* case (3) windows in a row, saturating */
+	u8 pending_case;	/* decrease owed to the next congestion event */
+	u8 sampled:1,		/* this window has an RTT sample */
+	   decided:1;		/* the controller has made a decision */
+};
+
+/* A snapshot of the parameters, taken once per decision */
+struct tdctcp_params {
+	u32 alpha_factor_1024;
+	u32 beta_1024;
+	u32 addstep;
+	u32 decre_1024;
+	u32 theta_1024;
+	u32 t_low_us;
+	u32 t_high_us;
+	u32 direct_decrease;
+};
+
+/* alpha's EWMA gain; the DCTCP paper's 1/16 */
+static unsigned int tdctcp_g_1024 __read_mostly = 64;
+static struct dctcp_param tdctcp_g_param = { &tdctcp_g_1024, 1, 1024 };
+module_param_cb(g, &dctcp_param_ops, &tdctcp_g_param, 0644);
+__MODULE_PARM_TYPE(g, "uint");
+MODULE_PARM_DESC(g, "EWMA gain of alpha, in 1/1024 (range 1-1024, default 64 = 1/16)");
+
+/* alpha at or above this is heavy congestion; thesis 3.4: 1/8 */
+static unsigned int tdctcp_alpha_factor_1024 __read_mostly = 128;
+static struct dctcp_param tdctcp_alpha_factor_param = {
+	&tdctcp_alpha_factor_1024, 0, 1024
+};
+module_param_cb(alpha_factor, &dctcp_param_ops, &tdctcp_alpha_factor_param, 0644);
+__MODULE_PARM_TYPE(alpha_factor, "uint");
+MODULE_PARM_DESC(alpha_factor, "alpha from which cases (5)-(8) apply, in 1/1024 (range 0-1024, default 128 = 1/8)");
+
+/* EWMA gain of the RTT change; thesis 3.4: 1/8 (4.1 used 1/16) */
+static unsigned int tdctcp_beta_1024 __read_mostly = 128;
+static struct dctcp_param tdctcp_beta_param = { &tdctcp_beta_1024, 1, 1024 };
+module_param_cb(beta, &dctcp_param_ops, &tdctcp_beta_param, 0644);
+__MODULE_PARM_TYPE(beta, "uint");
+MODULE_PARM_DESC(beta, "EWMA gain of the RTT change, in 1/1024 (range 1-1024, default 128 = 1/8)");
+
+/* sigma, the additive step; thesis 3.4: 1, conservative */
+static unsigned int tdctcp_addstep __read_mostly = 1;
+static struct dctcp_param tdctcp_addstep_param = { &tdctcp_addstep, 0, 64 };
+module_param_cb(addstep, &dctcp_param_ops, &tdctcp_addstep_param, 0644);
+__MODULE_PARM_TYPE(addstep, "uint");
+MODULE_PARM_DESC(addstep, "Increase of cases (1) and (3) per window, in segments (range 0-64, default 1)");
+
+/* gamma, how hard RTT cuts in (2) and (4); thesis 3.4: 1/4 */
+static unsigned int tdctcp_decre_1024 __read_mostly = 256;
+static struct dctcp_param tdctcp_decre_param = { &tdctcp_decre_1024, 0, 1024 };
+module_param_cb(decre, &dctcp_param_ops, &tdctcp_decre_param, 0644);
+__MODULE_PARM_TYPE(decre, "uint");
+MODULE_PARM_DESC(decre, "RTT decrease factor of cases (2) and (4), in 1/1024 (range 0-1024, default 256 = 1/4)");
+
+/* (5) and (7) cut by alpha / (2 * theta); 2.0 gives alpha / 4 */
+static unsigned int tdctcp_theta_1024 __read_mostly = 2048;
+static struct dctcp_param tdctcp_theta_param = {
+	&tdctcp_theta_1024, 512, 65536
+};
+module_param_cb(theta, &dctcp_param_ops, &tdctcp_theta_param, 0644);
+__MODULE_PARM_TYPE(theta, "uint");
+MODULE_PARM_DESC(theta, "Cases (5) and (7) cut cwnd by alpha/(2*theta); theta, in 1/1024 (range 512-65536, default 2048 = 2.0)");
+
+/* below this RTT the path is uncongested; thesis 3.4 at 100 Mbit/s */
+static unsigned int tdctcp_t_low_us __read_mostly = 5000;
+static struct dctcp_param tdctcp_t_low_param = {
+	&tdctcp_t_low_us, 0, 100000000
+};
+module_param_cb(t_low_us, &dctcp_param_ops, &tdctcp_t_low_param, 0644);
+__MODULE_PARM_TYPE(t_low_us, "uint");
+MODULE_PARM_DESC(t_low_us, "RTT below which the path is clear (T_low), in us (range 0-100000000, default 5000)");
+
+/* above this RTT latency is intolerable; ten times T_low */
+static unsigned int tdctcp_t_high_us __read_mostly = 50000;
+static struct dctcp_param tdctcp_t_high_param = {
+	&tdctcp_t_high_us, 0, 100000000
+};
+module_param_cb(t_high_us, &dctcp_param_ops, &tdctcp_t_high_param, 0644);
+__MODULE_PARM_TYPE(t_high_us, "uint");
+MODULE_PARM_DESC(t_high_us, "RTT above which the path is congested (T_high), in us (range 0-100000000, default 50000)");
+
+/* the thesis defers every decrease to the next congestion event */
+static unsigned int tdctcp_direct_decrease __read_mostly;
+static struct dctcp_param tdctcp_direct_decrease_param = {
+	&tdctcp_direct_decrease, 0, 1
+};
+module_param_cb(direct_decrease, &dctcp_param_ops, &tdctcp_direct_decrease_param, 0644);
+__MODULE_PARM_TYPE(direct_decrease, "uint");
+MODULE_PARM_DESC(direct_decrease, "Apply the RTT cuts of cases (2) and (4) at once, boolean (range 0-1, default 0)");
+
+/* Decisions per case, [0] counting case (1) */
+static atomic_long_t tdctcp_case_count[TDCTCP_NR_CASES];
+
+static void tdctcp_read_params(struct tdctcp_params *p)
+{
+	p->alpha_factor_1024 = READ_ONCE(tdctcp_alpha_factor_1024);
+	p->beta_1024 = READ_ONCE(tdctcp_beta_1024);
+	p->addstep = READ_ONCE(tdctcp_addstep);
+	p->decre_1024 = READ_ONCE(tdctcp_decre_1024);
+	p->theta_1024 = READ_ONCE(tdctcp_theta_1024);
+	p->t_low_us = READ_ONCE(tdctcp_t_low_us);
+	p->t_high_us = READ_ONCE(tdctcp_t_high_us);
+	p->direct_decrease = READ_ONCE(tdctcp_direct_decrease);
+}
+
+/* pkts_acked: keep the window's latest RTT sample and the minimum */
+static inline void tdctcp_rtt_sample(struct tdctcp *ca, s32 rtt_us)
+{
+	if (rtt_us < 0)		/* no sample on this ACK */
+		return;
+	ca->new_rtt_us = rtt_us;
+	ca->sampled = 1;
+	if (!ca->min_rtt_us || (u32)rtt_us < ca->min_rtt_us)
+		ca->min_rtt_us = max_t(u32, rtt_us, 1);
+}
+
+/* Lines 01-04: smooth the RTT change and normalize it by minRTT */
+static inline void tdctcp_update_gradient(struct tdctcp *ca, u32 beta_1024)
+{
+	s64 new_diff_us = 0;	/* the first sample has no predecessor */
+	s64 gradient_1024;
+
+	if (ca->decided)
+		new_diff_us = (s64)ca->new_rtt_us - ca->prev_rtt_us;
+	ca->prev_rtt_us = ca->new_rtt_us;
+
+	ca->rtt_diff_1024 += new_diff_us * beta_1024 -
+			     div_s64(ca->rtt_diff_1024 * beta_1024, DCTCP_ONE);
+	gradient_1024 = div_s64(ca->rtt_diff_1024,
+				(s32)max(ca->min_rtt_us, 1U));
+	ca->gradient_1024 = (s32)clamp_t(s64, gradient_1024, S32_MIN, S32_MAX);
+}
+
+/* Lines 06-34: which of the eight cases this window is in */
+static inline enum tdctcp_case tdctcp_classify(u32 alpha_1024, u32 rtt_us,
+					       s64 rtt_diff_1024,
+					       const struct tdctcp_params *p)
+{
+	bool heavy = alpha_1024 >= p->alpha_factor_1024;
+
+	if (rtt_us < p->t_low_us)
+		return heavy ? TDCTCP_BURST : TDCTCP_CLEAR;
+	if (rtt_us > p->t_high_us)
+		return heavy ? TDCTCP_SEVERE : TDCTCP_SLOW;
+	if (rtt_diff_1024 <= 0)
+		return heavy ? TDCTCP_RECOVERING : TDCTCP_EASING;
+	return heavy ? TDCTCP_CONGESTED : TDCTCP_RISING;
+}
+
+static inline bool tdctcp_case_grows(enum tdctcp_case c)
+{
+	return c == TDCTCP_CLEAR || c == TDCTCP_EASING;
+}
+
+/* (2): gamma * (1 - T_high / rtt) + alpha / 2, in 1/2^20 */
+static inline u64 tdctcp_slow_cut_2p20(u32 rtt_us, u32 alpha_1024,
+				       const struct tdctcp_params *p)
+{
+	u64 excess_1024 = 0;	/* 1 - T_high / rtt */
+
+	if (rtt_us > p->t_high_us)
+		excess_1024 = DCTCP_ONE -
+			      div_u64((u64)p->t_high_us << DCTCP_ONE_SHIFT,
+				      rtt_us);
+	return p->decre_1024 * excess_1024 +
+	       ((u64)alpha_1024 << (DCTCP_ONE_SHIFT - 1));
+}
+
+/*
+ * The window case @c asks for, in segments, from @cwnd: @rtt_us is the
+ * RTT the decision saw, @steps the N of case (3).  At least
+ * DCTCP_MIN_CWND, at most @clamp.
+ */
+static u32 tdctcp_window(const struct tdctcp *ca, enum tdctcp_case c,
+			 u32 cwnd, u32 alpha_1024, u32 rtt_us, u32 steps,
+			 u32 clamp, const struct tdctcp_params *p)
+{
+	u64 target, cut_2p20;
+
+	switch (c) {
+	case TDCTCP_CLEAR:
+		target = (u64)cwnd + p->addstep;
+		break;
+	case TDCTCP_SLOW:
+		cut_2p20 = tdctcp_slow_cut_2p20(rtt_us, alpha_1024, p);
+		target = dctcp_cwnd_cut(cwnd, (cwnd * cut_2p20) >> 20);
+		break;
+	case TDCTCP_EASING:
+		target = (u64)cwnd + (u64)steps * p->addstep;
+		break;
+	case TDCTCP_RISING:
+		/* gamma * gradient, saturated where it would cut everything */
+		cut_2p20 = (u64)p->decre_1024 * max(ca->gradient_1024, 0);
+		if (cut_2p20 >= 1U << 20)
+			target = DCTCP_MIN_CWND;
+		else
+			target = dctcp_cwnd_cut(cwnd, (cwnd * cut_2p20) >> 20);
+		target = min_t(u64, target, cwnd - 1);
+		break;
+	case TDCTCP_BURST:
+	case TDCTCP_RECOVERING:
+		target = dctcp_cwnd_cut(cwnd,
+					div_u64((u64)cwnd * alpha_1024 *
+						(DCTCP_ONE / 2),
+						p->theta_1024) >> DCTCP_ONE_SHIFT);
+		break;
+	case TDCTCP_SEVERE:
+		target = cwnd / 2;
+		break;
+	case TDCTCP_CONGESTED:
+	default:
+		target = dctcp_cwnd_cut(cwnd, ((u64)cwnd * alpha_1024) >>
+					      (DCTCP_ONE_SHIFT + 1));
+		break;
+	}
+	return (u32)clamp_t(u64, target, DCTCP_MIN_CWND,
+			    max(clamp, DCTCP_MIN_CWND));
+}
+
+/*
+ * Figure 3-2 for one window whose RTT sample is ca->new_rtt_us: update
+ * the gradient, pick the case and the window it asks for (*target).
+ */
+static enum tdctcp_case tdctcp_decide(struct tdctcp *ca, u32 alpha_1024,
+				      u32 cwnd, u32 clamp,
+				      const struct tdctcp_params *p,
+				      u32 *target)
+{
+	enum tdctcp_case c;
+	u32 steps = 1;
+
+	tdctcp_update_gradient(ca, p->beta_1024);
+	ca->decided = 1;
+	c = tdctcp_classify(alpha_1024, ca->new_rtt_us, ca->rtt_diff_1024, p);
+
+	if (c == TDCTCP_EASING) {
+		if (ca->easing_windows >= TDCTCP_FAST_AFTER)
+			steps = TDCTCP_FAST_STEPS;
+		if (ca->easing_windows < U8_MAX)
+			ca->easing_windows++;
+	} else {
+		ca->easing_windows = 0;
+	}
+
+	*target = tdctcp_window(ca, c, cwnd, alpha_1024, ca->new_rtt_us,
+				steps, clamp, p);
+	return c;
+}
+
+/* Run the controller at the end of a window and apply what it decides */
+static void tdctcp_control(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tdctcp *ca = inet_csk_ca(sk);
+	bool open = inet_csk(sk)->icsk_ca_state == TCP_CA_Open;
+	u32 cwnd = tcp_snd_cwnd(tp);
+	struct tdctcp_params p;
+	enum tdctcp_case c;
+	u32 target;
+
+	tdctcp_read_params(&p);
+	c = tdctcp_decide(ca, ca->base.alpha_1024, cwnd, tp->snd_cwnd_clamp,
+			  &p, &target);
+	atomic_long_inc(&tdctcp_case_count[c - 1]);
+	trace_tdctcp_decision(sk, ca->new_rtt_us, ca->min_rtt_us,
+			      ca->gradient_1024, ca->base.alpha_1024, c,
+			      cwnd, target);
+
+	if (tdctcp_case_grows(c)) {
+		ca->pending_case = TDCTCP_NONE;
+		/* congestion avoidance only: slow start is the kernel's */
+		if (open && !tcp_in_slow_start(tp) && tcp_is_cwnd_limited(sk))
+			tcp_snd_cwnd_set(tp, target);
+	} else if (p.direct_decrease && open &&
+		   (c == TDCTCP_SLOW || c == TDCTCP_RISING)) {
+		tcp_snd_cwnd_set(tp, target);
+		tp->snd_ssthresh = target;
+	} else {
+		ca->pending_case = c;
+	}
+}
+
+/*
+ * ssthresh on ECE or loss: the pending decrease, computed on the window
+ * as it is now, or DCTCP's cut (case (8)) when nothing is pending.
+ */
+static u32 dctcp_ca_backoff(struct sock *sk, u32 cwnd)
+{
+	struct tdctcp *ca = inet_csk_ca(sk);
+	enum tdctcp_case c = ca->pending_case;
+	struct tdctcp_params p;
+
+	ca->pending_case = TDCTCP_NONE;
+	if (c == TDCTCP_NONE)
+		c = TDCTCP_CONGESTED;
+	tdctcp_read_params(&p);
+	/* prev_rtt_us is the RTT the pending decision saw */
+	return tdctcp_window(ca, c, cwnd, ca->base.alpha_1024,
+			     ca->prev_rtt_us, 1, tcp_sk(sk)->snd_cwnd_clamp,
+			     &p);
+}
+
+static void tdctcp_init(struct sock *sk)
+{
+	struct tdctcp *ca = inet_csk_ca(sk);
+
+	if (!dctcp_base_init(sk, DCTCP_ONE))
+		return;
+	ca->new_rtt_us = 0;
+	ca->prev_rtt_us = 0;
+	ca->min_rtt_us = 0;
+	ca->gradient_1024 = 0;
+	ca->rtt_diff_1024 = 0;
+	ca->easing_windows = 0;
+	ca->pending_case = TDCTCP_NONE;
+	ca->sampled = 0;
+	ca->decided = 0;
+}
+
+static void tdctcp_pkts_acked(struct sock *sk, const struct ack_sample *sample)
+{
+	tdctcp_rtt_sample(inet_csk_ca(sk), sample->rtt_us);
+}
+
+static void tdctcp_in_ack_event(struct sock *sk, u32 flags)
+{
+	struct tdctcp *ca = inet_csk_ca(sk);
+
+	if (!dctcp_base_update_alpha(sk, READ_ONCE(tdctcp_g_1024)))
+		return;
+	/* a window without an RTT sample has nothing to decide on */
+	if (ca->sampled) {
+		tdctcp_control(sk);
+		ca->sampled = 0;
+	}
+}
+
+/* Slow start as the kernel does it; in congestion avoidance the
+ * controller grows the window, or Reno until its first decision.
+ */
+static void tdctcp_cong_avoid(struct sock *sk, u32 ack, u32 acked)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct tdctcp *ca = inet_csk_ca(sk);
+
+	if (!tcp_is_cwnd_limited(sk))
+		return;
+	if (tcp_in_slow_start(tp))
+		tcp_slow_start(tp, acked);
+	else if (!ca->decided)
+		tcp_cong_avoid_ai(tp, tcp_snd_cwnd(tp), acked);
+}
+
+/* debugfs: tdctcp/case_count lists "case decisions"; writing 0 resets */
+static struct dentry *tdctcp_debugfs;
+
+static int tdctcp_case_count_show(struct seq_file *m, void *v)
+{
+	int i;
+
+	for (i = 0; i < TDCTCP_NR_CASES; i++)
+		seq_printf(m, "%d %ld\n", i + 1,
+			   atomic_long_read(&tdctcp_case_count[i]));
+	return 0;
+}
+
+static int tdctcp_case_count_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, tdctcp_case_count_show, NULL);
+}
+
+static ssize_t tdctcp_case_count_write(struct file *file,
+				       const char __user *buf, size_t len,
+				       loff_t *ppos)
+{
+	unsigned int v;
+	int i;
+
+	if (kstrtouint_from_user(buf, len, 10, &v) || v)
+		return -EINVAL;
+	for (i = 0; i < TDCTCP_NR_CASES; i++)
+		atomic_long_set(&tdctcp_case_count[i], 0);
+	return len;
+}
+
+static const struct file_operations tdctcp_case_count_fops = {
+	.owner		= THIS_MODULE,
+	.open		= tdctcp_case_count_open,
+	.read		= seq_read,
+	.write		= tdctcp_case_count_write,
+	.llseek		= seq_lseek,
+	.release	= single_release,
+};
+
+static struct tcp_congestion_ops tdctcp __read_mostly = {
+	.init		= tdctcp_init,
+	.in_ack_event	= tdctcp_in_ack_event,
+	.pkts_acked	= tdctcp_pkts_acked,
+	.cwnd_event	= dctcp_base_cwnd_event,
+	.ssthresh	= dctcp_base_ssthresh,
+	.cong_avoid	= tdctcp_cong_avoid,
+	.undo_cwnd	= dctcp_base_undo_cwnd,
+	.set_state	= dctcp_base_set_state,
+	.get_info	= dctcp_base_get_info,
+	.flags		= TCP_CONG_NEEDS_ECN,
+	.owner		= THIS_MODULE,
+	.name		= DCTCP_CA_NAME,
+};
+
+static int __init tdctcp_register(void)
+{
+	int err;
+
+	BUILD_BUG_ON(sizeof(struct tdctcp) > ICSK_CA_PRIV_SIZE);
+	err = tcp_register_congestion_control(&tdctcp);
+	if (err)
+		return err;
+	/* counters are a debugging aid: failing to expose them is not fatal */
+	tdctcp_debugfs = debugfs_create_dir(DCTCP_CA_NAME, NULL);
+	debugfs_create_file("case_count", 0644, tdctcp_debugfs, NULL,
+			    &tdctcp_case_count_fops);
+	return 0;
+}
+
+static void __exit tdctcp_unregister(void)
+{
+	debugfs_remove_recursive(tdctcp_debugfs);
+	tcp_unregister_congestion_control(&tdctcp);
+}
+
+module_init(tdctcp_register);
+module_exit(tdctcp_unregister);
+
+MODULE_AUTHOR("xdctcp/tdctcp authors");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1.0");
+MODULE_DESCRIPTION("T-DCTCP: DCTCP with an RTT and ECN eight-case controller");

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xDCTCP: DCTCP with flow-size-aware backoff.
+ *
+ * Nahar, Kumar and Aduri, "xDCTCP: Extended DCTCP", UCSD, 2015.
+ *
+ * Short flows care about latency, long flows about throughput, so on ECE
+ * they back off by different multiples of DCTCP's alpha:
+ *
+ *	short flow:  cwnd <- cwnd * (1 - ns * alpha)
+ *	long flow:   cwnd <- cwnd * (1 - nl * alpha)
+ *
+ * A flow is short until short_bytes of it have been acknowledged; with
+ * idle_restart set, a connection that starts sending again after all its
+ * data was acknowledged begins a new flow (a new message on a persistent
+ * connection).  The poster's optimum is g = 0.09, ns = 0.3, nl = 1.0.
+ *
+ * With g = 64 (1/16) and ns = nl = 512 (1/2) the arithmetic is exactly
+ * that of the kernel's dctcp, which the project tests differentially.
+ * All fractions are in 1/1024 (see tcp_dctcp_base.h).
+ */
+
+#define DCTCP_CA_NAME "xdctcp"
+#include "tcp_dctcp_base.h"
+
+struct xdctcp {
+	struct dctcp_base base;	/* must be first */
+	u64 flow_start_bytes;	/* tp->bytes_acked when this flow began */
+};
+
+/* alpha's EWMA gain; the poster's 0.09 */
+static unsigned int xdctcp_g_1024 __read_mostly = 92;
+static struct dctcp_param xdctcp_g_param = { &xdctcp_g_1024, 1, 1024 };
+module_param_cb(g, &dctcp_param_ops, &xdctcp_g_param, 0644);
+__MODULE_PARM_TYPE(g, "uint");
+MODULE_PARM_DESC(g, "EWMA gain of alpha, in 1/1024 (range 1-1024, default 92 = 0.09)");
+
+/* short flows cut by ns * alpha; the poster's 0.3 */
+static unsigned int xdctcp_ns_1024 __read_mostly = 307;
+static struct dctcp_param xdctcp_ns_param = { &xdctcp_ns_1024, 0, 1024 };
+module_param_cb(ns, &dctcp_param_ops, &xdctcp_ns_param, 0644);
+__MODULE_PARM_TYPE(ns, "uint");
+MODULE_PARM_DESC(ns, "Short-flow backoff factor, in 1/1024 (range 0-1024, default 307 = 0.3)");
+
+/* long flows cut by nl * alpha; the poster's 1.0 */
+static unsigned int xdctcp_nl_1024 __read_mostly = 1024;
+static struct dctcp_param xdctcp_nl_param = { &xdctcp_nl_1024, 0, 1024 };
+module_param_cb(nl, &dctcp_param_ops, &xdctcp_nl_param, 0644);
+__MODULE_PARM_TYPE(nl, "uint");
+MODULE_PARM_DESC(nl, "Long-flow backoff factor, in 1/1024 (range 0-1024, default 1024 = 1.0)");
+
+/* DCTCP's boundary between short messages and background flows */
+static unsigned int xdctcp_short_bytes __read_mostly = 1000000;
+static struct dctcp_param xdctcp_short_bytes_param = {
+	&xdctcp_short_bytes, 0, 4294967295U
+};
+module_param_cb(short_bytes, &dctcp_param_ops, &xdctcp_short_bytes_param, 0644);
+__MODULE_PARM_TYPE(short_bytes, "uint");
+MODULE_PARM_DESC(short_bytes, "A flow is short until this many bytes are acknowledged, in bytes (range 0-4294967295, default 1000000)");
+
+/* a new flow starts with no information: alpha = 1, as in dctcp */
+static unsigned int xdctcp_alpha_init_1024 __read_mostly = 1024;
+static struct dctcp_param xdctcp_alpha_init_param = {
+	&xdctcp_alpha_init_1024, 0, 1024
+};
+module_param_cb(alpha_init, &dctcp_param_ops, &xdctcp_alpha_init_param, 0644);
+__MODULE_PARM_TYPE(alpha_init, "uint");
+MODULE_PARM_DESC(alpha_init, "Initial alpha, in 1/1024 (range 0-1024, default 1024 = 1.0)");
+
+/* persistent connections carry many messages; each is a flow */
+static unsigned int xdctcp_idle_restart __read_mostly = 1;
+static struct dctcp_param xdctcp_idle_restart_param = {
+	&xdctcp_idle_restart, 0, 1
+};
+module_param_cb(idle_restart, &dctcp_param_ops, &xdctcp_idle_restart_param, 0644);
+__MODULE_PARM_TYPE(idle_restart, "uint");
+MODULE_PARM_DESC(idle_restart, "Sending again with nothing in flight starts a new flow, boolean (range 0-1, default 1)");
+
+/* Is a flow that began at @flow_start_bytes still short? */
+static inline bool xdctcp_is_short(u64 bytes_acked, u64 flow_start_bytes,
+				   u32 short_bytes)
+{
+	return bytes_acked - flow_start_bytes < short_bytes;
+}
+
+/* cwnd * (1 - n * alpha) in segments, for n = ns or nl */
+static inline u32 xdctcp_backoff(u32 cwnd, u32 alpha_1024, u32 n_1024)
+{
+	u64 cut = ((u64)cwnd * n_1024 * alpha_1024) >> (2 * DCTCP_ONE_SHIFT);
+
+	return dctcp_cwnd_cut(cwnd, cut);
+}
+
+static u32 dctcp_ca_backoff(struct sock *sk, u32 cwnd)
+{
+	const struct xdctcp *ca = inet_csk_ca(sk);
+	u32 n_1024;
+
+	if (xdctcp_is_short(tcp_sk(sk)->bytes_acked, ca->flow_start_bytes,
+			    READ_ONCE(xdctcp_short_bytes)))
+		n_1024 = READ_ONCE(xdctcp_ns_1024);
+	else
+		n_1024 = READ_ONCE(xdctcp_nl_1024);
+	return xdctcp_backoff(cwnd, ca->base.alpha_1024, n_1024);
+}
+
+static void xdctcp_init(struct sock *sk)
+{
+	struct xdctcp *ca = inet_csk_ca(sk);
+
+	if (dctcp_base_init(sk, READ_ONCE(xdctcp_alpha_init_1024)))
+		ca->flow_start_bytes = tcp_sk(sk)->bytes_acked;
+}
+
+static void xdctcp_in_ack_event(struct sock *sk, u32 flags)
+{
+	dctcp_base_update_alpha(sk, READ_ONCE(xdctcp_g_1024));
+}
+
+static void xdctcp_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
+{
+	struct xdctcp *ca = inet_csk_ca(sk);
+
+	if (ev == CA_EVENT_TX_START && READ_ONCE(xdctcp_idle_restart))
+		ca->flow_start_bytes = tcp_sk(sk)->bytes_acked;
+	dctcp_base_cwnd_event(sk, ev);
+}
+
+static struct tcp_congestion_ops xdctcp __read_mostly = {
+	.init		= xdctcp_init,
+	.in_ack_event	= xdctcp_in_ack_event,
+	.cwnd_event	= xdctcp_cwnd_event,
+	.ssthresh	= dctcp_base_ssthresh,
+	.cong_avoid	= tcp_reno_cong_avoid,
+	.undo_cwnd	= dctcp_base_undo_cwnd,
+	.set_state	= dctcp_base_set_state,
+	.get_info	= dctcp_base_get_info,
+	.flags		= TCP_CONG_NEEDS_ECN,
+	.owner		= THIS_MODULE,
+	.name		= DCTCP_CA_NAME,
+};
+
+static int __init xdctcp_register(void)
+{
+	BUILD_BUG_ON(sizeof(struct xdctcp) > ICSK_CA_PRIV_SIZE);
+	return tcp_register_congestion_control(&xdctcp);
+}
+
+static void __exit xdctcp_unregister(void)
+{
+	tcp_unregister_congestion_control(&xdctcp);
+}
+
+module_init(xdctcp_register);
+module_exit(xdctcp_unregister);
+
+MODULE_AUTHOR("xdctcp/tdctcp authors");
+MODULE_LICENSE("GPL");
+MODULE_VERSION("0.1.0");
+MODULE_DESCRIPTION("xDCTCP: DCTCP with flow-size-aware backoff");

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tests of tcp_dctcp_base.h and of the module parameters, run against
+ * each module: the including file has compiled the module's source and
+ * defines MODULE_OPS, the module's tcp_congestion_ops.
+ */
+#include <stdlib.h>
+
+#include "harness.h"
+
+#define MSS 1448
+
+static struct tcp_sock *tp;
+static struct sock *sk;
+
+/* An established ECN connection running the module */
+static struct dctcp_base *setup(void)
+{
+	tp = kstub_sock();
+	sk = &tp->icsk.sk;
+	tp->icsk.icsk_ca_ops = &MODULE_OPS;
+	MODULE_OPS.init(sk);
+	return dctcp_base(sk);
+}
+
+/* Send @n segments and have all of them ACKed, @ce of them with ECE */
+static void window(u32 n, u32 ce)
+{
+	tp->snd_nxt += n * MSS;
+	tp->snd_una = tp->snd_nxt;
+	tp->delivered += n;
+	tp->delivered_ce += ce;
+	tp->bytes_acked += (u64)n * MSS;
+	tp->icsk.icsk_ca_ops->in_ack_event(sk, 0);
+}
+
+/* xorshift64: a fixed seed, so every run tests the same sequences */
+static u64 rng_state = 0x9e3779b97f4a7c15ULL;
+
+/* uniform in [0, n), or any u32 for n = 0 */
+static u32 rnd(u32 n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return n ? (u32)(rng_state % n) : (u32)rng_state;
+}
+
+static int param_write(const char *name, const char *val)
+{
+	const struct kernel_param *kp = kstub_param(name);
+
+	return kp->ops->set(val, kp);
+}
+
+static unsigned int param_read(const char *name)
+{
+	const struct kernel_param *kp = kstub_param(name);
+	char buf[64];
+
+	kp->ops->get(buf, kp);
+	return (unsigned int)strtoul(buf, NULL, 10);
+}
+
+/* Registration: the name, ECN needed, and a fallback of its own */
+TEST(base_module_registers)
+{
+	char reno_name[TCP_CA_NAME_MAX];
+
+	EXPECT_EQ(kstub_module_init(), 0);
+	EXPECT_TRUE(kstub_registered == &MODULE_OPS);
+	EXPECT_EQ(strcmp(MODULE_OPS.name, DCTCP_CA_NAME), 0);
+	EXPECT_TRUE(MODULE_OPS.flags & TCP_CONG_NEEDS_ECN);
+	snprintf(reno_name, sizeof(reno_name), "%s-reno", DCTCP_CA_NAME);
+	EXPECT_EQ(strcmp(dctcp_base_reno.name, reno_name), 0);
+	EXPECT_EQ(dctcp_base_reno.flags & TCP_CONG_NEEDS_ECN, 0);
+	kstub_module_exit();
+	EXPECT_TRUE(kstub_registered == NULL);
+}
+
+/* alpha folds one window's ECE fraction in, once per window */
+TEST(base_alpha_updates_once_per_window)
+{
+	struct dctcp_base *ca = setup();
+	u32 alpha;
+
+	window(10, 10);
+	/* ten more segments sent; an ACK with nothing new closes the
+	 * (empty) window and opens one that ends at the new snd_nxt
+	 */
+	tp->snd_nxt += 10 * MSS;
+	MODULE_OPS.in_ack_event(sk, 0);
+	EXPECT_EQ(ca->next_seq, tp->snd_nxt);
+	alpha = ca->alpha_1024;
+	tp->snd_una += 5 * MSS;
+	tp->delivered += 5;
+	tp->delivered_ce += 5;
+	MODULE_OPS.in_ack_event(sk, 0);
+	EXPECT_EQ(ca->alpha_1024, alpha);	/* mid-window: unchanged */
+	tp->snd_una += 5 * MSS;
+	tp->delivered += 5;
+	MODULE_OPS.in_ack_event(sk, 0);
+	EXPECT_TRUE(ca->alpha_1024 != alpha);	/* window end: F = 1/2 */
+	EXPECT_EQ(ca->old_delivered, tp->delivered);
+	EXPECT_EQ(ca->old_delivered_ce, tp->delivered_ce);
+	EXPECT_EQ(ca->next_seq, tp->snd_nxt);
+}
+
+/* Without ECN the socket becomes Reno and stops sending ECT */
+TEST(base_falls_back_to_reno_without_ecn)
+{
+	union tcp_cc_info info;
+	int attr = 0;
+
+	tp = kstub_sock();
+	sk = &tp->icsk.sk;
+	tp->ecn_flags = 0;
+	tp->icsk.icsk_ca_ops = &MODULE_OPS;
+	MODULE_OPS.init(sk);
+	EXPECT_TRUE(tp->icsk.icsk_ca_ops == &dctcp_base_reno);
+	EXPECT_EQ(tp->tos & INET_ECN_MASK, 0);
+	EXPECT_EQ(dctcp_base_reno.get_info(sk, 1 << (INET_DIAG_VEGASINFO - 1),
+					   &attr, &info), sizeof(info.dctcp));
+	EXPECT_EQ(attr, INET_DIAG_DCTCPINFO);
+	EXPECT_EQ(info.dctcp.dctcp_enabled, 0);
+	/* Reno's halving, not DCTCP's alpha */
+	tp->snd_cwnd = 40;
+	EXPECT_EQ(tp->icsk.icsk_ca_ops->ssthresh(sk), 20);
+}
+
+/* Listeners and unconnected sockets keep the module: the handshake decides */
+TEST(base_listener_keeps_module)
+{
+	tp = kstub_sock();
+	sk = &tp->icsk.sk;
+	tp->ecn_flags = 0;
+	sk->sk_state = TCP_LISTEN;
+	tp->icsk.icsk_ca_ops = &MODULE_OPS;
+	MODULE_OPS.init(sk);
+	EXPECT_TRUE(tp->icsk.icsk_ca_ops == &MODULE_OPS);
+	sk->sk_state = TCP_CLOSE;
+	MODULE_OPS.init(sk);
+	EXPECT_TRUE(tp->icsk.icsk_ca_ops == &MODULE_OPS);
+	EXPECT_EQ(tp->tos & INET_ECN_MASK, 2);
+}
+
+/* ss -ti: the DCTCP record with alpha and this window's bytes */
+TEST(base_get_info_fills_dctcp_record)
+{
+	struct dctcp_base *ca = setup();
+	union tcp_cc_info info;
+	int attr = 0;
+
+	window(10, 10);
+	tp->delivered += 4;
+	tp->delivered_ce += 1;
+	ca->ce_state = 1;
+	EXPECT_EQ(MODULE_OPS.get_info(sk, 0, &attr, &info), 0);
+	EXPECT_EQ(MODULE_OPS.get_info(sk, 1 << (INET_DIAG_DCTCPINFO - 1),
+				      &attr, &info), sizeof(info.dctcp));
+	EXPECT_EQ(attr, INET_DIAG_DCTCPINFO);
+	EXPECT_EQ(info.dctcp.dctcp_enabled, 1);
+	EXPECT_EQ(info.dctcp.dctcp_ce_state, 1);
+	EXPECT_EQ(info.dctcp.dctcp_alpha, ca->alpha_1024);
+	EXPECT_EQ(info.dctcp.dctcp_ab_ecn, 1 * MSS);
+	EXPECT_EQ(info.dctcp.dctcp_ab_tot, 4 * MSS);
+}
+
+/* Loss halves once per window (entering recovery), RTO halves, undo restores */
+TEST(base_loss_halves_once_and_undo_restores)
+{
+	setup();
+	tp->snd_cwnd = 41;
+	tp->icsk.icsk_ca_state = TCP_CA_Open;
+	MODULE_OPS.set_state(sk, TCP_CA_Recovery);
+	EXPECT_EQ(tp->snd_ssthresh, 20);
+	tp->icsk.icsk_ca_state = TCP_CA_Recovery;
+	tp->snd_cwnd = 30;
+	tp->snd_ssthresh = 25;
+	MODULE_OPS.set_state(sk, TCP_CA_Recovery);	/* already in it */
+	EXPECT_EQ(tp->snd_ssthresh, 25);
+	tp->snd_cwnd = 20;
+	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 41);
+
+	tp->icsk.icsk_ca_state = TCP_CA_Open;
+	tp->snd_cwnd = 3;
+	MODULE_OPS.cwnd_event(sk, CA_EVENT_LOSS);
+	EXPECT_EQ(tp->snd_ssthresh, 2);		/* floor */
+	tp->snd_cwnd = 1;
+	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 3);
+	tp->snd_cwnd = 50;
+	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 50);	/* never shrinks */
+}
+
+/* The ECE reduction remembers the window for undo */
+TEST(base_ece_reduction_can_be_undone)
+{
+	setup();
+	tp->snd_cwnd = 64;
+	EXPECT_RANGE(MODULE_OPS.ssthresh(sk), 2, 64);
+	tp->snd_cwnd = 10;
+	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 64);
+}
+
+/* The shared cut helper never leaves fewer than two segments */
+TEST(base_cwnd_cut_floor)
+{
+	EXPECT_EQ(dctcp_cwnd_cut(100, 30), 70);
+	EXPECT_EQ(dctcp_cwnd_cut(3, 1), 2);
+	EXPECT_EQ(dctcp_cwnd_cut(3, 2), 2);
+	EXPECT_EQ(dctcp_cwnd_cut(3, 3), 2);
+	EXPECT_EQ(dctcp_cwnd_cut(3, ~0ULL), 2);
+	EXPECT_EQ(dctcp_cwnd_cut(1, 0), 2);
+}
+
+/* Receiver, no delayed ACK pending: a CE change only forces an ACK */
+TEST(base_ce_machine_without_pending_ack)
+{
+	setup();
+	tp->rcv_nxt = 1000;
+	MODULE_OPS.cwnd_event(sk, CA_EVENT_ECN_NO_CE);
+	EXPECT_EQ(tp->icsk.icsk_ack.pending & ICSK_ACK_NOW, 0);
+	EXPECT_EQ(tp->ecn_flags & TCP_ECN_DEMAND_CWR, 0);
+	tp->rcv_nxt = 2000;
+	MODULE_OPS.cwnd_event(sk, CA_EVENT_ECN_IS_CE);
+	EXPECT_EQ(kstub_nr_acks, 0);
+	EXPECT_TRUE(tp->icsk.icsk_ack.pending & ICSK_ACK_NOW);
+	EXPECT_TRUE(tp->ecn_flags & TCP_ECN_DEMAND_CWR);
+	/* same state again: nothing forced */
+	tp->icsk.icsk_ack.pending = 0;
+	tp->rcv_nxt = 3000;
+	MODULE_OPS.cwnd_event(sk, CA_EVENT_ECN_IS_CE);
+	EXPECT_EQ(tp->icsk.icsk_ack.pending, 0);
+	EXPECT_TRUE(tp->ecn_flags & TCP_ECN_DEMAND_CWR);
+	EXPECT_EQ(kstub_nr_acks, 0);
+}
+
+/* A delayed ACK pending on a CE change goes out at once with the old state */
+TEST(base_ce_machine_flushes_delayed_ack_with_old_state)
+{
+	setup();
+	/* two unmarked segments, the delayed-ACK timer armed */
+	tp->rcv_nxt = 1000;
+	MODULE_OPS.cwnd_event(sk, CA_EVENT_ECN_NO_CE);
+	tp->rcv_nxt = 2000;
+	MODULE_OPS.cwnd_event(sk, CA_EVENT_ECN_NO_CE);
+	tp->icsk.icsk_ack.pending = ICSK_ACK_TIMER;
+	/* a CE segment: the pending ACK covers up to 2000, without ECE */
+	tp->rcv_nxt = 3000;
+	MODULE_OPS.cwnd_event(sk, CA_EVENT_ECN_IS_CE);
+	EXPECT_EQ(kstub_nr_acks, 1);
+	EXPECT_EQ(kstub_acks[0].rcv_nxt, 2000);
+	EXPECT_EQ(kstub_acks[0].ece, 0);
+	EXPECT_TRUE(tp->icsk.icsk_ack.pending & ICSK_ACK_NOW);
+	EXPECT_TRUE(tp->ecn_flags & TCP_ECN_DEMAND_CWR);
+
+	/* CE, CE, then unmarked with a delayed ACK pending: old state is CE */
+	tp->icsk.icsk_ack.pending = 0;
+	tp->rcv_nxt = 4000;
+	MODULE_OPS.cwnd_event(sk, CA_EVENT_ECN_IS_CE);
+	tp->icsk.icsk_ack.pending = ICSK_ACK_TIMER;
+	tp->rcv_nxt = 5000;
+	MODULE_OPS.cwnd_event(sk, CA_EVENT_ECN_NO_CE);
+	EXPECT_EQ(kstub_nr_acks, 2);
+	EXPECT_EQ(kstub_acks[1].rcv_nxt, 4000);
+	EXPECT_EQ(kstub_acks[1].ece, 1);
+	EXPECT_EQ(tp->ecn_flags & TCP_ECN_DEMAND_CWR, 0);
+	EXPECT_TRUE(tp->icsk.icsk_ack.pending & ICSK_ACK_NOW);
+}
+
+/* Alternating marks with a timer always pending: one flush per change */
+TEST(base_ce_machine_alternating_sequence)
+{
+	static const int marks[] = { 0, 1, 1, 0, 1, 0, 0, 1 };
+	unsigned int i, changes = 0;
+	int state = 0;
+
+	setup();
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		tp->icsk.icsk_ack.pending = ICSK_ACK_TIMER;
+		tp->rcv_nxt = 1000 * (i + 1);
+		MODULE_OPS.cwnd_event(sk, marks[i] ? CA_EVENT_ECN_IS_CE :
+						     CA_EVENT_ECN_NO_CE);
+		if (marks[i] != state) {
+			EXPECT_EQ(kstub_acks[changes].rcv_nxt, 1000 * i);
+			EXPECT_EQ(kstub_acks[changes].ece, state);
+			changes++;
+		}
+		state = marks[i];
+		EXPECT_EQ(!!(tp->ecn_flags & TCP_ECN_DEMAND_CWR), state);
+	}
+	EXPECT_EQ(kstub_nr_acks, changes);
+	EXPECT_EQ(changes, 5);
+}
+
+/* Every parameter: bounds accepted, anything else refused, old value kept */
+TEST(params_refuse_bad_values_and_keep_old)
+{
+	static const char *const bad[] = {
+		"-1", "abc", "", "1.5", " 5", "5x", "0x10", "4294967296",
+		"99999999999999999999", "--1",
+	};
+	unsigned int i, j;
+
+	EXPECT_TRUE(kstub_nr_params() >= 6);
+	for (i = 0; i < kstub_nr_params(); i++) {
+		const struct kernel_param *kp = kstub_param_at(i);
+		const struct dctcp_param *p = kp->arg;
+		unsigned int old = *p->value;
+		char buf[32];
+
+		EXPECT_EQ(kp->perm, 0644);
+		for (j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+			EXPECT_EQ(kp->ops->set(bad[j], kp), -EINVAL);
+			EXPECT_EQ(*p->value, old);
+		}
+		EXPECT_EQ(kp->ops->set(NULL, kp), -EINVAL);
+		if (p->min > 0) {
+			snprintf(buf, sizeof(buf), "%u", p->min - 1);
+			EXPECT_EQ(kp->ops->set(buf, kp), -EINVAL);
+		}
+		if (p->max < UINT_MAX) {
+			snprintf(buf, sizeof(buf), "%u", p->max + 1);
+			EXPECT_EQ(kp->ops->set(buf, kp), -EINVAL);
+		}
+		EXPECT_EQ(*p->value, old);
+
+		snprintf(buf, sizeof(buf), "%u\n", p->min);	/* echo adds \n */
+		EXPECT_EQ(kp->ops->set(buf, kp), 0);
+		EXPECT_EQ(param_read(kp->name), p->min);
+		snprintf(buf, sizeof(buf), "%u", p->max);
+		EXPECT_EQ(kp->ops->set(buf, kp), 0);
+		EXPECT_EQ(param_read(kp->name), p->max);
+		snprintf(buf, sizeof(buf), "%u", old);
+		EXPECT_EQ(kp->ops->set(buf, kp), 0);
+		EXPECT_EQ(*p->value, old);
+	}
+}
+
+/* modinfo text: every parameter states its unit, its range and its default */
+TEST(params_descriptions_match_ranges_and_defaults)
+{
+	unsigned int i;
+
+	for (i = 0; i < kstub_nr_params(); i++) {
+		const struct kernel_param *kp = kstub_param_at(i);
+		const struct dctcp_param *p = kp->arg;
+		const char *desc = kstub_param_desc(kp->name);
+		char want[64];
+
+		EXPECT_TRUE(desc != NULL);
+		if (!desc)
+			continue;
+		snprintf(want, sizeof(want), "(range %u-%u, default %u",
+			 p->min, p->max, *p->value);
+		if (!strstr(desc, want))
+			test_note("%s: \"%s\" lacks \"%s\"", kp->name, desc, want);
+		EXPECT_TRUE(strstr(desc, want) != NULL);
+		EXPECT_TRUE(strstr(desc, ", in ") || strstr(desc, "boolean"));
+	}
+}

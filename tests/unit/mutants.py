@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Mutation check of the unit tests: each mutant breaks one rule of the
+kernel code (a copy of it, in a temporary directory); the unit tests must
+fail on every one of them.  A surviving mutant is a rule no test checks.
+
+Usage: tests/unit/mutants.py [-k SUBSTRING]
+"""
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+SOURCES = ["tcp_dctcp_base.h", "tcp_xdctcp.c", "tcp_tdctcp.c", "tcp_tdctcp_trace.h"]
+
+# (name, file, original text, mutated text, test binary that must fail)
+MUTANTS = [
+    ("alpha decays by g*alpha only", "tcp_dctcp_base.h",
+     "alpha_1024 -= min_not_zero(alpha_1024, decay);", "alpha_1024 -= decay;", "xdctcp"),
+    ("alpha gain ignores g", "tcp_dctcp_base.h",
+     "(u64)delivered_ce * g_1024,", "(u64)delivered_ce * DCTCP_ONE,", "xdctcp"),
+    ("alpha updated on every ACK", "tcp_dctcp_base.h",
+     "if (before(tp->snd_una, ca->next_seq))\n\t\treturn false;", "", "xdctcp"),
+    ("window not restarted", "tcp_dctcp_base.h",
+     "\tdctcp_base_new_window(tp, ca);\n\treturn true;", "\treturn true;", "xdctcp"),
+    ("flushed ACK covers the new segment", "tcp_dctcp_base.h",
+     "__tcp_send_ack(sk, ca->prior_rcv_nxt);", "__tcp_send_ack(sk, tcp_sk(sk)->rcv_nxt);",
+     "xdctcp"),
+    ("flushed ACK carries the new state", "tcp_dctcp_base.h",
+     "dctcp_ece_set(sk, ca->ce_state);\n", "dctcp_ece_set(sk, new_ce_state);\n", "xdctcp"),
+    ("CE change not ACKed at once", "tcp_dctcp_base.h",
+     "icsk->icsk_ack.pending |= ICSK_ACK_NOW;", "", "xdctcp"),
+    ("delayed ACK flushed without a pending timer", "tcp_dctcp_base.h",
+     "if (icsk->icsk_ack.pending & ICSK_ACK_TIMER) {", "if (1) {", "xdctcp"),
+    ("loss quarters the window", "tcp_dctcp_base.h",
+     "max(cwnd >> 1, DCTCP_MIN_CWND)", "max(cwnd >> 2, DCTCP_MIN_CWND)", "xdctcp"),
+    ("loss reacted to twice per window", "tcp_dctcp_base.h",
+     "if (new_state == TCP_CA_Recovery &&\n\t    new_state != inet_csk(sk)->icsk_ca_state)",
+     "if (new_state == TCP_CA_Recovery)", "xdctcp"),
+    ("undo takes the smaller window", "tcp_dctcp_base.h",
+     "return max(tcp_snd_cwnd(tcp_sk(sk)), dctcp_base(sk)->loss_cwnd);",
+     "return min(tcp_snd_cwnd(tcp_sk(sk)), dctcp_base(sk)->loss_cwnd);", "xdctcp"),
+    ("ECT kept without ECN", "tcp_dctcp_base.h", "\tINET_ECN_dontxmit(sk);\n", "\n", "xdctcp"),
+    ("no Reno fallback", "tcp_dctcp_base.h",
+     "inet_csk(sk)->icsk_ca_ops = &dctcp_base_reno;", "", "xdctcp"),
+    ("ss reports ab_ecn wrong", "tcp_dctcp_base.h",
+     "(tp->delivered_ce - ca->old_delivered_ce);", "tp->delivered_ce;", "xdctcp"),
+    ("parameter minimum not checked", "tcp_dctcp_base.h",
+     "v < p->min || ", "", "tdctcp"),
+    ("parameter maximum not checked", "tcp_dctcp_base.h",
+     " || v > p->max", "", "xdctcp"),
+    ("malformed parameter accepted", "tcp_dctcp_base.h",
+     "kstrtouint(val, 10, &v) ||", "(kstrtouint(val, 10, &v) && 0) ||", "xdctcp"),
+    ("floor of two segments lost", "tcp_dctcp_base.h",
+     "return max(cwnd - (u32)cut, DCTCP_MIN_CWND);", "return cwnd - (u32)cut;", "xdctcp"),
+    ("short flows cut as long ones", "tcp_xdctcp.c",
+     "n_1024 = READ_ONCE(xdctcp_ns_1024);", "n_1024 = READ_ONCE(xdctcp_nl_1024);", "xdctcp"),
+    ("threshold counted as short", "tcp_xdctcp.c",
+     "return bytes_acked - flow_start_bytes < short_bytes;",
+     "return bytes_acked - flow_start_bytes <= short_bytes;", "xdctcp"),
+    ("backoff halves n*alpha", "tcp_xdctcp.c",
+     ">> (2 * DCTCP_ONE_SHIFT);", ">> (2 * DCTCP_ONE_SHIFT + 1);", "xdctcp"),
+    ("idle restart ignored", "tcp_xdctcp.c",
+     "\t\tca->flow_start_bytes = tcp_sk(sk)->bytes_acked;\n\tdctcp_base_cwnd_event",
+     "\t\tca->flow_start_bytes = ca->flow_start_bytes;\n\tdctcp_base_cwnd_event", "xdctcp"),
+    ("negative RTT taken as a sample", "tcp_tdctcp.c",
+     "if (rtt_us < 0)\t\t/* no sample on this ACK */\n\t\treturn;", "", "tdctcp"),
+    ("minRTT keeps the largest", "tcp_tdctcp.c",
+     "(u32)rtt_us < ca->min_rtt_us", "(u32)rtt_us > ca->min_rtt_us", "tdctcp"),
+    ("first sample differenced against 0", "tcp_tdctcp.c",
+     "if (ca->decided)\n\t\tnew_diff_us", "if (1)\n\t\tnew_diff_us", "tdctcp"),
+    ("rtt_diff EWMA ignores beta", "tcp_tdctcp.c",
+     "new_diff_us * beta_1024 -", "new_diff_us * DCTCP_ONE -", "tdctcp"),
+    ("gradient sign lost", "tcp_tdctcp.c",
+     "div_s64(ca->rtt_diff_1024,", "div_s64(ca->rtt_diff_1024 < 0 ? -ca->rtt_diff_1024 : ca->rtt_diff_1024,",
+     "tdctcp"),
+    ("alpha_factor itself counted light", "tcp_tdctcp.c",
+     "alpha_1024 >= p->alpha_factor_1024", "alpha_1024 > p->alpha_factor_1024", "tdctcp"),
+    ("T_low inclusive", "tcp_tdctcp.c",
+     "if (rtt_us < p->t_low_us)", "if (rtt_us <= p->t_low_us)", "tdctcp"),
+    ("T_high inclusive", "tcp_tdctcp.c",
+     "if (rtt_us > p->t_high_us)\n\t\treturn heavy",
+     "if (rtt_us >= p->t_high_us)\n\t\treturn heavy", "tdctcp"),
+    ("gradient 0 counted rising", "tcp_tdctcp.c",
+     "if (rtt_diff_1024 <= 0)", "if (rtt_diff_1024 < 0)", "tdctcp"),
+    ("case (2) without alpha/2", "tcp_tdctcp.c",
+     "((u64)alpha_1024 << (DCTCP_ONE_SHIFT - 1));", "0;", "tdctcp"),
+    ("case (2) without gamma", "tcp_tdctcp.c",
+     "return p->decre_1024 * excess_1024 +", "return DCTCP_ONE * excess_1024 +", "tdctcp"),
+    ("case (4) without cwnd - 1", "tcp_tdctcp.c",
+     "\t\ttarget = min_t(u64, target, cwnd - 1);\n", "", "tdctcp"),
+    ("cases (5)(7) cut alpha/2", "tcp_tdctcp.c",
+     "(DCTCP_ONE / 2),\n", "DCTCP_ONE,\n", "tdctcp"),
+    ("case (6) cuts to 3/4", "tcp_tdctcp.c",
+     "target = cwnd / 2;", "target = cwnd - cwnd / 4;", "tdctcp"),
+    ("case (8) cuts alpha/4", "tcp_tdctcp.c",
+     "(DCTCP_ONE_SHIFT + 1));", "(DCTCP_ONE_SHIFT + 2));", "tdctcp"),
+    ("N = 5 one window early", "tcp_tdctcp.c",
+     "ca->easing_windows >= TDCTCP_FAST_AFTER", "ca->easing_windows >= TDCTCP_FAST_AFTER - 1",
+     "tdctcp"),
+    ("N = 5 run never reset", "tcp_tdctcp.c",
+     "\t} else {\n\t\tca->easing_windows = 0;\n\t}", "\t}", "tdctcp"),
+    ("no clamp", "tcp_tdctcp.c", "max(clamp, DCTCP_MIN_CWND));", "~0U);", "tdctcp"),
+    ("increase during slow start", "tcp_tdctcp.c",
+     "if (open && !tcp_in_slow_start(tp) && tcp_is_cwnd_limited(sk))",
+     "if (open && tcp_is_cwnd_limited(sk))", "tdctcp"),
+    ("decrease applied at once", "tcp_tdctcp.c",
+     "\t} else {\n\t\tca->pending_case = c;\n\t}",
+     "\t} else {\n\t\ttcp_snd_cwnd_set(tp, target);\n\t}", "tdctcp"),
+    ("pending decrease not consumed", "tcp_tdctcp.c",
+     "\tca->pending_case = TDCTCP_NONE;\n\tif (c == TDCTCP_NONE)", "\tif (c == TDCTCP_NONE)",
+     "tdctcp"),
+    ("direct decrease leaves ssthresh", "tcp_tdctcp.c",
+     "\t\ttp->snd_ssthresh = target;\n", "", "tdctcp"),
+    ("Reno increase on top of the controller", "tcp_tdctcp.c",
+     "\telse if (!ca->decided)\n", "\telse if (!ca->decided || 1)\n", "tdctcp"),
+    ("window without RTT sample decides", "tcp_tdctcp.c",
+     "if (ca->sampled) {", "if (1) {", "tdctcp"),
+    ("counters count case 1 only", "tcp_tdctcp.c",
+     "&tdctcp_case_count[c - 1]", "&tdctcp_case_count[0]", "tdctcp"),
+    ("counter reset accepts any number", "tcp_tdctcp.c",
+     "if (kstrtouint_from_user(buf, len, 10, &v) || v)",
+     "if (kstrtouint_from_user(buf, len, 10, &v))", "tdctcp"),
+    ("trace event reports cwnd after as before", "tcp_tdctcp.c",
+     "\t\t\t      cwnd, target);", "\t\t\t      cwnd, cwnd);", "tdctcp"),
+]
+
+
+def run_mutant(name, path, old, new, binary, work):
+    src = TOP / path
+    text = src.read_text()
+    if text.count(old) != 1:
+        return "stale", f"pattern occurs {text.count(old)} times in {path}"
+    tree = Path(work)
+    for f in SOURCES:
+        shutil.copy(TOP / f, tree / f)
+    (tree / path).write_text(text.replace(old, new))
+    unit = tree / "tests" / "unit"
+    target = f"build/test_{binary}"
+    build = subprocess.run(["make", "-s", target], cwd=unit, capture_output=True, text=True)
+    if build.returncode != 0:
+        return "invalid", "the mutant does not compile: fix its text"
+    run = subprocess.run([str(unit / target)], cwd=unit, capture_output=True, text=True)
+    if run.returncode != 0:
+        failing = [ln.split(" - ", 1)[1] for ln in run.stdout.splitlines() if ln.startswith("not ok")]
+        return "killed", ", ".join(failing)[:100] or "aborted (sanitizer)"
+    return "survived", "no test failed"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-k", default="", help="only mutants whose name contains this")
+    args = ap.parse_args()
+    killed = survived = 0
+    with tempfile.TemporaryDirectory() as work:
+        shutil.copytree(TOP / "tests" / "unit", Path(work) / "tests" / "unit",
+                        ignore=shutil.ignore_patterns("build", "__pycache__"))
+        for name, path, old, new, binary in MUTANTS:
+            if args.k not in name:
+                continue
+            verdict, why = run_mutant(name, path, old, new, binary, work)
+            ok = verdict == "killed"
+            killed += ok
+            survived += not ok
+            print(f"{'ok' if ok else 'not ok'} - mutant '{name}': {verdict} ({why})", flush=True)
+    print(f"{killed} passed, {survived} failed")
+    return 0 if survived == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

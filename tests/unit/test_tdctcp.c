@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of tcp_tdctcp.c (and, through base_tests.h, of
+ * tcp_dctcp_base.h as tdctcp uses it), compiled from the module's own
+ * source against the stand-ins in include/.
+ *
+ * Expected windows are worked by hand from Figure 3-2 with the defaults
+ * (alpha_factor 1/8, beta 1/8, addstep 1, decre 1/4, theta 2 so that
+ * (5) and (7) cut alpha/4, T_low 5 ms, T_high 50 ms).
+ */
+#include "../../tcp_tdctcp.c"
+
+#define MODULE_OPS tdctcp
+#include "base_tests.h"
+
+/* The last tdctcp_decision trace event */
+static struct {
+	unsigned int count;
+	u32 rtt_us, min_rtt_us, alpha_1024, cwnd_before, cwnd_after;
+	s32 gradient_1024;
+	u8 tcase;
+} ev;
+
+void test_trace_tdctcp_decision(const struct sock *s, u32 rtt_us,
+				u32 min_rtt_us, s32 gradient_1024,
+				u32 alpha_1024, u8 tcase, u32 cwnd_before,
+				u32 cwnd_after)
+{
+	ev.count++;
+	ev.rtt_us = rtt_us;
+	ev.min_rtt_us = min_rtt_us;
+	ev.gradient_1024 = gradient_1024;
+	ev.alpha_1024 = alpha_1024;
+	ev.tcase = tcase;
+	ev.cwnd_before = cwnd_before;
+	ev.cwnd_after = cwnd_after;
+}
+
+static struct tdctcp_params defaults(void)
+{
+	struct tdctcp_params p;
+
+	tdctcp_read_params(&p);
+	return p;
+}
+
+static struct tdctcp fresh(void)
+{
+	struct tdctcp ca;
+
+	memset(&ca, 0, sizeof(ca));
+	return ca;
+}
+
+/* One decision on @ca for a window whose RTT sample is @rtt_us */
+static enum tdctcp_case decide(struct tdctcp *ca, s32 rtt_us, u32 alpha,
+			       u32 cwnd, u32 *target)
+{
+	struct tdctcp_params p = defaults();
+
+	tdctcp_rtt_sample(ca, rtt_us);
+	return tdctcp_decide(ca, alpha, cwnd, ~0U, &p, target);
+}
+
+/* Feed a sequence of RTTs at alpha 0, return the last case */
+static enum tdctcp_case after_rtts(struct tdctcp *ca, const s32 *rtts,
+				   unsigned int n, u32 alpha, u32 cwnd,
+				   u32 *target)
+{
+	enum tdctcp_case c = TDCTCP_NONE;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		c = decide(ca, rtts[i], i + 1 < n ? 0 : alpha, cwnd, target);
+	return c;
+}
+
+TEST(tdctcp_defaults_are_the_thesis)
+{
+	struct tdctcp_params p = defaults();
+
+	EXPECT_EQ(tdctcp_g_1024, 64);
+	EXPECT_EQ(p.alpha_factor_1024, 128);
+	EXPECT_EQ(p.beta_1024, 128);
+	EXPECT_EQ(p.addstep, 1);
+	EXPECT_EQ(p.decre_1024, 256);
+	EXPECT_EQ(p.theta_1024, 2048);
+	EXPECT_EQ(p.t_low_us, 5000);
+	EXPECT_EQ(p.t_high_us, 50000);
+	EXPECT_EQ(p.direct_decrease, 0);
+}
+
+/* (1) alpha < 1/8, new_rtt < T_low: cwnd + 1 */
+TEST(tdctcp_case1_clear)
+{
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(decide(&ca, 1000, 0, 10, &w), TDCTCP_CLEAR);
+	EXPECT_EQ(w, 11);
+	ca = fresh();
+	EXPECT_EQ(decide(&ca, 4999, 127, 100, &w), TDCTCP_CLEAR);
+	EXPECT_EQ(w, 101);
+}
+
+/* (2) new_rtt > T_high: cwnd * (1 - 1/4 * (1 - T_high/rtt) - alpha/2) */
+TEST(tdctcp_case2_slow)
+{
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	/* 80 * (1 - 1/4 * (1 - 1/2) - 0) = 70 */
+	EXPECT_EQ(decide(&ca, 100000, 0, 80, &w), TDCTCP_SLOW);
+	EXPECT_EQ(w, 70);
+	/* 64 * (1 - 1/4 * (1 - 1/4) - (1/16)/2) = 64 * 0.78125 = 50 */
+	ca = fresh();
+	EXPECT_EQ(decide(&ca, 200000, 64, 64, &w), TDCTCP_SLOW);
+	EXPECT_EQ(w, 50);
+}
+
+/* (3) gradient <= 0: cwnd + N * 1 */
+TEST(tdctcp_case3_easing)
+{
+	static const s32 falling[] = { 20000, 10000 };
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	/* first sample: gradient 0 */
+	EXPECT_EQ(decide(&ca, 10000, 0, 20, &w), TDCTCP_EASING);
+	EXPECT_EQ(w, 21);
+	ca = fresh();
+	EXPECT_EQ(after_rtts(&ca, falling, 2, 0, 64, &w), TDCTCP_EASING);
+	EXPECT_EQ(w, 65);
+}
+
+/* (4) gradient > 0: min(cwnd * (1 - 1/4 * gradient), cwnd - 1) */
+TEST(tdctcp_case4_rising)
+{
+	static const s32 up_big[] = { 10000, 20000 };
+	static const s32 up_small[] = { 10000, 10100 };
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	/* rtt_diff = 1/8 * 10000 = 1250 us, gradient = 1250/10000 = 1/8:
+	 * 64 * (1 - 1/4 * 1/8) = 62
+	 */
+	EXPECT_EQ(after_rtts(&ca, up_big, 2, 0, 64, &w), TDCTCP_RISING);
+	EXPECT_EQ(ca.gradient_1024, 128);
+	EXPECT_EQ(w, 62);
+	/* rtt_diff = 12.5 us, gradient = 0.00125: 63.98, so cwnd - 1 = 63 */
+	ca = fresh();
+	EXPECT_EQ(after_rtts(&ca, up_small, 2, 0, 64, &w), TDCTCP_RISING);
+	EXPECT_EQ(w, 63);
+}
+
+/* (5) alpha >= 1/8, new_rtt < T_low: cwnd * (1 - alpha/4) */
+TEST(tdctcp_case5_burst)
+{
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(decide(&ca, 1000, 512, 64, &w), TDCTCP_BURST);
+	EXPECT_EQ(w, 56);		/* 64 * (1 - 1/8) */
+	ca = fresh();
+	EXPECT_EQ(decide(&ca, 10, 1024, 100, &w), TDCTCP_BURST);
+	EXPECT_EQ(w, 75);		/* 100 * (1 - 1/4) */
+}
+
+/* (6) alpha >= 1/8, new_rtt > T_high: cwnd / 2 */
+TEST(tdctcp_case6_severe)
+{
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(decide(&ca, 60000, 512, 64, &w), TDCTCP_SEVERE);
+	EXPECT_EQ(w, 32);
+	ca = fresh();
+	EXPECT_EQ(decide(&ca, 2000000, 128, 7, &w), TDCTCP_SEVERE);
+	EXPECT_EQ(w, 3);
+}
+
+/* (7) alpha >= 1/8, gradient <= 0: cwnd * (1 - alpha/4) */
+TEST(tdctcp_case7_recovering)
+{
+	static const s32 falling[] = { 30000, 10000 };
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(decide(&ca, 10000, 256, 64, &w), TDCTCP_RECOVERING);
+	EXPECT_EQ(w, 60);		/* 64 * (1 - 1/16) */
+	ca = fresh();
+	EXPECT_EQ(after_rtts(&ca, falling, 2, 512, 80, &w), TDCTCP_RECOVERING);
+	EXPECT_EQ(w, 70);		/* 80 * (1 - 1/8) */
+}
+
+/* (8) alpha >= 1/8, gradient > 0: cwnd * (1 - alpha/2) */
+TEST(tdctcp_case8_congested)
+{
+	static const s32 up[] = { 10000, 12000 };
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(after_rtts(&ca, up, 2, 512, 64, &w), TDCTCP_CONGESTED);
+	EXPECT_EQ(w, 48);		/* 64 * (1 - 1/4) */
+	ca = fresh();
+	EXPECT_EQ(after_rtts(&ca, up, 2, 1024, 10, &w), TDCTCP_CONGESTED);
+	EXPECT_EQ(w, 5);		/* 10 * (1 - 1/2) */
+}
+
+/* new_rtt = T_low and = T_high are neither below nor above */
+TEST(tdctcp_boundaries_rtt_thresholds)
+{
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(decide(&ca, 5000, 0, 10, &w), TDCTCP_EASING);
+	ca = fresh();
+	EXPECT_EQ(decide(&ca, 4999, 0, 10, &w), TDCTCP_CLEAR);
+	ca = fresh();
+	EXPECT_EQ(decide(&ca, 50000, 0, 10, &w), TDCTCP_EASING);
+	ca = fresh();
+	EXPECT_EQ(decide(&ca, 50001, 0, 10, &w), TDCTCP_SLOW);
+	ca = fresh();
+	EXPECT_EQ(decide(&ca, 50000, 128, 10, &w), TDCTCP_RECOVERING);
+	ca = fresh();
+	EXPECT_EQ(decide(&ca, 50001, 128, 10, &w), TDCTCP_SEVERE);
+}
+
+/* alpha = alpha_factor is heavy; one below is light */
+TEST(tdctcp_boundary_alpha_factor)
+{
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(decide(&ca, 1000, 128, 64, &w), TDCTCP_BURST);
+	EXPECT_EQ(w, 62);		/* 64 * (1 - (1/8)/4) */
+	ca = fresh();
+	EXPECT_EQ(decide(&ca, 1000, 127, 64, &w), TDCTCP_CLEAR);
+}
+
+/* gradient = 0 (steady RTT) is case (3); a rise of one us is (4) */
+TEST(tdctcp_boundary_gradient_zero)
+{
+	static const s32 steady[] = { 10000, 10000, 10000 };
+	static const s32 tiny[] = { 10000, 10001 };
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(after_rtts(&ca, steady, 3, 0, 64, &w), TDCTCP_EASING);
+	EXPECT_EQ(ca.gradient_1024, 0);
+	EXPECT_EQ(ca.rtt_diff_1024, 0);
+	ca = fresh();
+	EXPECT_EQ(after_rtts(&ca, tiny, 2, 0, 64, &w), TDCTCP_RISING);
+	EXPECT_EQ(ca.rtt_diff_1024, 128);	/* 1/8 us, in 1/1024 us */
+	EXPECT_EQ(ca.gradient_1024, 0);		/* rounds to 0 ... */
+	EXPECT_EQ(w, 63);			/* ... so cwnd - 1 rules */
+}
+
+/* A falling RTT gives a negative gradient; the EWMA remembers it */
+TEST(tdctcp_falling_rtt_negative_gradient)
+{
+	static const s32 rtts[] = { 20000, 10000, 10000 };
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	after_rtts(&ca, rtts, 2, 0, 64, &w);
+	/* rtt_diff = 1/8 * -10000 = -1250 us; / minRTT 10000 = -1/8 */
+	EXPECT_EQ(ca.rtt_diff_1024, -1250 * 1024);
+	EXPECT_EQ(ca.gradient_1024, -128);
+	decide(&ca, 10000, 0, 64, &w);
+	/* rtt_diff = 7/8 * -1250 = -1093.75 us; gradient = -0.109 */
+	EXPECT_EQ(ca.rtt_diff_1024, -1120000);
+	EXPECT_EQ(ca.gradient_1024, -112);
+}
+
+/* The first sample has no predecessor: difference 0, and it becomes prev */
+TEST(tdctcp_first_sample)
+{
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(decide(&ca, 40000, 0, 64, &w), TDCTCP_EASING);
+	EXPECT_EQ(ca.rtt_diff_1024, 0);
+	EXPECT_EQ(ca.prev_rtt_us, 40000);
+	EXPECT_EQ(ca.min_rtt_us, 40000);
+	EXPECT_TRUE(ca.decided);
+}
+
+/* rtt_us < 0 means "no sample": ignored entirely */
+TEST(tdctcp_negative_rtt_ignored)
+{
+	struct tdctcp ca = fresh();
+
+	tdctcp_rtt_sample(&ca, -1);
+	EXPECT_EQ(ca.sampled, 0);
+	EXPECT_EQ(ca.min_rtt_us, 0);
+	tdctcp_rtt_sample(&ca, 300);
+	tdctcp_rtt_sample(&ca, -1);
+	EXPECT_EQ(ca.new_rtt_us, 300);
+	tdctcp_rtt_sample(&ca, 200);
+	tdctcp_rtt_sample(&ca, 900);
+	EXPECT_EQ(ca.new_rtt_us, 900);		/* the latest */
+	EXPECT_EQ(ca.min_rtt_us, 200);		/* the smallest */
+	tdctcp_rtt_sample(&ca, 0);
+	EXPECT_EQ(ca.min_rtt_us, 1);		/* never zero: a divisor */
+}
+
+/* N = 5 after five case (3) windows in a row; any other case resets */
+TEST(tdctcp_n5_rule_and_reset)
+{
+	struct tdctcp ca = fresh();
+	unsigned int i;
+	u32 w;
+
+	for (i = 0; i < 5; i++) {
+		EXPECT_EQ(decide(&ca, 10000, 0, 100, &w), TDCTCP_EASING);
+		EXPECT_EQ(w, 101);
+	}
+	EXPECT_EQ(decide(&ca, 10000, 0, 100, &w), TDCTCP_EASING);
+	EXPECT_EQ(w, 105);
+	EXPECT_EQ(decide(&ca, 10000, 0, 100, &w), TDCTCP_EASING);
+	EXPECT_EQ(w, 105);
+	/* heavy marking, steady RTT: case (7) breaks the run */
+	EXPECT_EQ(decide(&ca, 10000, 512, 100, &w), TDCTCP_RECOVERING);
+	EXPECT_EQ(decide(&ca, 10000, 0, 100, &w), TDCTCP_EASING);
+	EXPECT_EQ(w, 101);
+	/* so does case (1) */
+	for (i = 0; i < 6; i++)
+		decide(&ca, 10000, 0, 100, &w);
+	EXPECT_EQ(w, 105);
+	EXPECT_EQ(decide(&ca, 1000, 0, 100, &w), TDCTCP_CLEAR);
+	EXPECT_EQ(w, 101);
+}
+
+/* Results stay within [2, snd_cwnd_clamp] */
+TEST(tdctcp_floor_and_clamp)
+{
+	struct tdctcp_params p = defaults();
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	tdctcp_rtt_sample(&ca, 1000);
+	EXPECT_EQ(tdctcp_decide(&ca, 0, 50, 50, &p, &w), TDCTCP_CLEAR);
+	EXPECT_EQ(w, 50);			/* clamp */
+	ca = fresh();
+	tdctcp_rtt_sample(&ca, 60000);
+	EXPECT_EQ(tdctcp_decide(&ca, 1024, 3, ~0U, &p, &w), TDCTCP_SEVERE);
+	EXPECT_EQ(w, 2);			/* 3 / 2 = 1, floored */
+	ca = fresh();
+	ca.gradient_1024 = S32_MAX;
+	EXPECT_EQ(tdctcp_window(&ca, TDCTCP_RISING, 1000, 0, 10000, 1, ~0U,
+				&p), 2);
+	EXPECT_EQ(tdctcp_window(&ca, TDCTCP_RISING, 2, 0, 10000, 1, ~0U,
+				&p), 2);
+	/* 1000 * (1 - 1/4 * (1 - 50000/(2^31-1)) - 1/2) = 250.006 */
+	EXPECT_EQ(tdctcp_window(&ca, TDCTCP_SLOW, 1000, 1024, 0x7fffffff, 1,
+				~0U, &p), 250);
+	p.decre_1024 = 1024;	/* a cut of more than the window */
+	EXPECT_EQ(tdctcp_window(&ca, TDCTCP_SLOW, 1000, 1024, 0x7fffffff, 1,
+				~0U, &p), 2);
+	EXPECT_EQ(tdctcp_window(&ca, TDCTCP_CLEAR, 0xffffffff, 0, 1, 1, ~0U,
+				&p), 0xffffffff);
+}
+
+/* Thesis theta = 1/2 is expressible: (5) then cuts the whole alpha */
+TEST(tdctcp_theta_literal_reading)
+{
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(param_write("theta", "512"), 0);
+	EXPECT_EQ(decide(&ca, 1000, 512, 64, &w), TDCTCP_BURST);
+	EXPECT_EQ(w, 32);		/* 64 * (1 - 1/2) */
+	EXPECT_EQ(param_write("theta", "1024"), 0);
+	ca = fresh();
+	decide(&ca, 1000, 512, 64, &w);
+	EXPECT_EQ(w, 48);		/* 64 * (1 - 1/4), DCTCP's */
+	EXPECT_EQ(param_write("theta", "2048"), 0);
+}
+
+/* A new parameter value takes effect at the next decision */
+TEST(tdctcp_params_take_effect)
+{
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(param_write("t_low_us", "20000"), 0);
+	EXPECT_EQ(decide(&ca, 10000, 0, 10, &w), TDCTCP_CLEAR);
+	EXPECT_EQ(param_write("addstep", "3"), 0);
+	decide(&ca, 10000, 0, 10, &w);
+	EXPECT_EQ(w, 13);
+	EXPECT_EQ(param_write("alpha_factor", "0"), 0);	/* always heavy */
+	EXPECT_EQ(decide(&ca, 10000, 0, 10, &w), TDCTCP_BURST);
+	param_write("t_low_us", "5000");
+	param_write("addstep", "1");
+	param_write("alpha_factor", "128");
+}
+
+/* Through the socket hooks: one decision per window with an RTT sample */
+static void ack_window(u32 n, u32 ce, s32 rtt_us)
+{
+	struct ack_sample s = { .pkts_acked = n, .rtt_us = rtt_us };
+
+	MODULE_OPS.pkts_acked(sk, &s);
+	window(n, ce);
+}
+
+TEST(tdctcp_increase_applies_at_once_in_avoidance)
+{
+	setup();
+	tp->snd_cwnd = 20;
+	tp->snd_ssthresh = 10;
+	tp->is_cwnd_limited = 1;
+	ev.count = 0;
+	ack_window(10, 0, 1000);	/* alpha 1 -> 0.94: heavy, (5) */
+	EXPECT_EQ(ev.count, 1);
+	EXPECT_EQ(ev.tcase, TDCTCP_BURST);
+	EXPECT_EQ(tp->snd_cwnd, 20);	/* decrease deferred */
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 1000);	/* (1): + 1 now */
+	EXPECT_EQ(ev.tcase, TDCTCP_CLEAR);
+	EXPECT_EQ(ev.cwnd_before, 20);
+	EXPECT_EQ(ev.cwnd_after, 21);
+	EXPECT_EQ(ev.rtt_us, 1000);
+	EXPECT_EQ(ev.min_rtt_us, 1000);
+	EXPECT_EQ(tp->snd_cwnd, 21);
+	/* Reno's per-ACK increase does not add to it */
+	MODULE_OPS.cong_avoid(sk, 0, 100);
+	EXPECT_EQ(tp->snd_cwnd, 21);
+	/* a window without an RTT sample decides nothing */
+	window(10, 0);
+	EXPECT_EQ(ev.count, 2);
+	/* no increase when not cwnd-limited, nor in recovery */
+	tp->is_cwnd_limited = 0;
+	ack_window(10, 0, 1000);
+	EXPECT_EQ(tp->snd_cwnd, 21);
+	tp->is_cwnd_limited = 1;
+	tp->icsk.icsk_ca_state = TCP_CA_Recovery;
+	ack_window(10, 0, 1000);
+	EXPECT_EQ(tp->snd_cwnd, 21);
+	EXPECT_EQ(ev.count, 4);
+}
+
+TEST(tdctcp_slow_start_is_the_kernels)
+{
+	setup();
+	tp->snd_cwnd = 10;
+	tp->snd_ssthresh = 100;
+	tp->is_cwnd_limited = 1;
+	MODULE_OPS.cong_avoid(sk, 0, 5);
+	EXPECT_EQ(tp->snd_cwnd, 15);
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 1000);	/* (1), but slow start owns growth */
+	EXPECT_EQ(tp->snd_cwnd, 15);
+	/* before the first decision, avoidance is Reno's */
+	setup();
+	tp->snd_cwnd = 10;
+	tp->snd_ssthresh = 5;
+	tp->is_cwnd_limited = 1;
+	MODULE_OPS.cong_avoid(sk, 0, 10);
+	EXPECT_EQ(tp->snd_cwnd, 11);
+}
+
+TEST(tdctcp_decrease_waits_for_congestion_event)
+{
+	setup();
+	tp->snd_cwnd = 80;
+	tp->snd_ssthresh = 10;
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 100000);		/* (2): 80 -> 70, deferred */
+	EXPECT_EQ(ev.tcase, TDCTCP_SLOW);
+	EXPECT_EQ(ev.cwnd_after, 70);
+	EXPECT_EQ(tp->snd_cwnd, 80);
+	/* at the ECE the window has grown to 160: 160 * 7/8 = 140 */
+	tp->snd_cwnd = 160;
+	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 140);
+	/* consumed: the next event is DCTCP's cut, 160 * (1 - 0/2) */
+	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 160);
+	dctcp_base(sk)->alpha_1024 = 512;
+	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 120);
+}
+
+TEST(tdctcp_direct_decrease_option)
+{
+	static const s32 up[] = { 10000, 20000 };
+	unsigned int i;
+
+	EXPECT_EQ(param_write("direct_decrease", "1"), 0);
+	setup();
+	tp->snd_cwnd = 80;
+	tp->snd_ssthresh = 10;
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 100000);		/* (2) at once */
+	EXPECT_EQ(tp->snd_cwnd, 70);
+	EXPECT_EQ(tp->snd_ssthresh, 70);
+	setup();
+	tp->snd_cwnd = 64;
+	tp->snd_ssthresh = 10;
+	dctcp_base(sk)->alpha_1024 = 0;
+	for (i = 0; i < 2; i++)
+		ack_window(10, 0, up[i]);	/* (4) at once */
+	EXPECT_EQ(ev.tcase, TDCTCP_RISING);
+	EXPECT_EQ(tp->snd_cwnd, 62);
+	/* ECN-driven cuts still wait */
+	dctcp_base(sk)->alpha_1024 = 1024;
+	ack_window(10, 10, 1000);
+	EXPECT_EQ(ev.tcase, TDCTCP_BURST);
+	EXPECT_EQ(tp->snd_cwnd, 62);
+	EXPECT_EQ(param_write("direct_decrease", "0"), 0);
+}
+
+/* debugfs counters: one count per decision, listed by case; 0 resets */
+TEST(tdctcp_case_counters_read_and_reset)
+{
+	struct seq_file m = { .count = 0 };
+	long before[TDCTCP_NR_CASES];
+	int i;
+
+	for (i = 0; i < TDCTCP_NR_CASES; i++)
+		before[i] = atomic_long_read(&tdctcp_case_count[i]);
+	setup();
+	tp->snd_ssthresh = 10;
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 1000);		/* (1) */
+	ack_window(10, 0, 1000);		/* (1) */
+	ack_window(10, 0, 60000);		/* (2) */
+	EXPECT_EQ(atomic_long_read(&tdctcp_case_count[0]) - before[0], 2);
+	EXPECT_EQ(atomic_long_read(&tdctcp_case_count[1]) - before[1], 1);
+	for (i = 2; i < TDCTCP_NR_CASES; i++)
+		EXPECT_EQ(atomic_long_read(&tdctcp_case_count[i]), before[i]);
+
+	tdctcp_case_count_show(&m, NULL);
+	EXPECT_TRUE(!strncmp(m.buf, "1 ", 2));
+	EXPECT_TRUE(strstr(m.buf, "\n8 ") != NULL);
+	EXPECT_EQ(tdctcp_case_count_write(NULL, "5", 1, NULL), -EINVAL);
+	EXPECT_EQ(tdctcp_case_count_write(NULL, "x", 1, NULL), -EINVAL);
+	EXPECT_TRUE(atomic_long_read(&tdctcp_case_count[0]) > 0);
+	EXPECT_EQ(tdctcp_case_count_write(NULL, "0\n", 2, NULL), 2);
+	for (i = 0; i < TDCTCP_NR_CASES; i++)
+		EXPECT_EQ(atomic_long_read(&tdctcp_case_count[i]), 0);
+}
+
+/* The trace event carries the decision's inputs and result */
+TEST(tdctcp_trace_event_fields)
+{
+	static const s32 up[] = { 10000, 20000 };
+	unsigned int i;
+
+	setup();
+	tp->snd_cwnd = 64;
+	tp->snd_ssthresh = 10;
+	dctcp_base(sk)->alpha_1024 = 0;
+	for (i = 0; i < 2; i++)
+		ack_window(10, 0, up[i]);
+	EXPECT_EQ(ev.tcase, TDCTCP_RISING);
+	EXPECT_EQ(ev.rtt_us, 20000);
+	EXPECT_EQ(ev.min_rtt_us, 10000);
+	EXPECT_EQ(ev.gradient_1024, 128);
+	EXPECT_EQ(ev.alpha_1024, 0);
+	EXPECT_EQ(ev.cwnd_before, 64);
+	EXPECT_EQ(ev.cwnd_after, 62);
+}
+
+/*
+ * Property: random windows with random RTT samples (including -1, 0, 1
+ * and 2^31 - 1), marks, cwnd from 1 to the clamp, congestion events and
+ * parameter values anywhere in their ranges: alpha stays in [0, 1024],
+ * every window the controller or ssthresh produces is in [2, clamp],
+ * with ASan and UBSan watching for overflow and division by zero.
+ */
+TEST(tdctcp_property_random_events)
+{
+	static const s32 rtts[] = { -1, 0, 1, 2, 0x7fffffff, 5000, 50000 };
+	static const u32 cwnds[] = { 1, 2, 3, 0x7fffffff, 0xfffffffe };
+	unsigned int i, bad = 0, np = kstub_nr_params();
+	unsigned int saved[32];
+	struct dctcp_base *ca = setup();
+
+	for (i = 0; i < np; i++)
+		saved[i] = *((const struct dctcp_param *)
+			     kstub_param_at(i)->arg)->value;
+	for (i = 0; i < 300000; i++) {
+		u32 e = rnd(12), v;
+
+		switch (e) {
+		case 0: case 1: case 2: case 3: {
+			s32 r = rnd(3) ? (s32)rnd(200000) : rtts[rnd(7)];
+			u32 n = rnd(50);
+
+			tp->is_cwnd_limited = (u8)rnd(2);
+			ack_window(n, rnd(4) ? 0U : rnd(n + 2), r);
+			break;
+		}
+		case 4:
+			tp->snd_cwnd_clamp = rnd(8) ? ~0U : 1U + rnd(1000);
+			tp->snd_cwnd = rnd(3) ? 1U + rnd(10000) : cwnds[rnd(5)];
+			break;
+		case 5:
+			v = MODULE_OPS.ssthresh(sk);
+			bad += v < 2 || v > max(tp->snd_cwnd_clamp, 2U);
+			break;
+		case 6:
+			MODULE_OPS.cwnd_event(sk, (enum tcp_ca_event)rnd(6));
+			break;
+		case 7:
+			tp->icsk.icsk_ca_state = (u8)rnd(5);
+			MODULE_OPS.set_state(sk, (u8)rnd(5));
+			break;
+		case 8:
+			tp->snd_ssthresh = rnd(2) ? 2 + rnd(100) : 0x7fffffff;
+			MODULE_OPS.cong_avoid(sk, 0, rnd(64));
+			break;
+		case 9: {
+			const struct kernel_param *kp = kstub_param_at(rnd(np));
+			const struct dctcp_param *p = kp->arg;
+			char buf[16];
+
+			v = p->min + rnd(p->max - p->min + 1);
+			snprintf(buf, sizeof(buf), "%u", v);
+			bad += kp->ops->set(buf, kp) != 0;
+			break;
+		}
+		default:
+			tp->snd_cwnd = MODULE_OPS.undo_cwnd(sk);
+			break;
+		}
+		bad += ca->alpha_1024 > 1024;
+		if (ev.count && (ev.cwnd_after < 2 ||
+				 ev.cwnd_after > max(tp->snd_cwnd_clamp, 2U)))
+			bad++;
+		ev.count = 0;
+	}
+	EXPECT_EQ(bad, 0);
+	for (i = 0; i < np; i++)
+		*((const struct dctcp_param *)kstub_param_at(i)->arg)->value =
+			saved[i];
+}
