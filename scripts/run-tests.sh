@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The project's test runner (make test): builds the modules, runs the
-# unit tests of the kernel code and the static checks, and prints one
-# closing line "N passed, N failed" over all of them.
+# unit tests of the kernel code, the static checks and the in-kernel tests
+# (in the VM testbed), and prints one closing line "N passed, N failed"
+# over all of them.
 #
 #   scripts/run-tests.sh [STEP...]
-#       steps: build unit mutants checkpatch sparse lint
+#       steps: build unit mutants checkpatch sparse lint kernel
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -78,6 +79,18 @@ step_mutants() {
 	tally "$log" "mutants killed by the unit tests"
 }
 
+step_kernel() {
+	local out="$top/results/kernel-tests"
+	echo "== kernel: in-kernel tests on the testbed (TESTBED=${TESTBED:-auto})"
+	rm -f "$out/pytest.log"
+	scripts/vm-run.sh --timeout 1200 --log-dir "$out" -- tests/kernel/run.sh || true
+	if [ -f "$out/pytest.log" ]; then
+		tally "$out/pytest.log" "kernel tests (log: $out/pytest.log, dmesg: $out/dmesg.log)"
+	else
+		fail "kernel tests did not run (see the output above)"
+	fi
+}
+
 step_lint() {
 	local log="$log_dir/lint.log"
 	echo "== lint: shellcheck and ruff"
@@ -114,10 +127,10 @@ step_sparse() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(build unit mutants checkpatch sparse lint)
+[ ${#steps[@]} -eq 0 ] && steps=(build unit mutants checkpatch sparse lint kernel)
 for s in "${steps[@]}"; do
 	case "$s" in
-	build | unit | mutants | checkpatch | sparse | lint) "step_$s" ;;
+	build | unit | mutants | checkpatch | sparse | lint | kernel) "step_$s" ;;
 	*) echo "run-tests: unknown step '$s'" >&2; exit 2 ;;
 	esac
 done

@@ -15,7 +15,7 @@ build_pkgs=(build-essential make gcc libelf-dev kmod sparse perl xz-utils
 	linux-headers-amd64 python3 python3-pip shellcheck)
 vm_pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	python3-pip iperf3 iproute2 ethtool kmod iputils-ping procps
-	trace-cmd python3-pytest)
+	trace-cmd python3-pytest tcpdump python3-pyroute2 mininet openvswitch-switch)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }

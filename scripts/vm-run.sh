@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Run a command on the kernel testbed: inside Debian's kernel booted by
+# virtme-ng (TESTBED=vm), or directly on this host when it can load
+# modules (TESTBED=native, a real testbed host).  TESTBED=auto (default)
+# picks native when /proc/modules and the running kernel's build
+# directory exist, else vm.
+#
+#   scripts/vm-run.sh [--timeout SECONDS] [--log-dir DIR] [--memory SIZE] -- CMD [ARG...]
+#
+# The project directory is shared with the guest read-write (results/
+# lands on the host).  The command's exit status is propagated; on
+# timeout the run fails with status 124 and says so.  The kernel log
+# (dmesg) is saved to LOG_DIR/dmesg.log (default results/vm).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+timeout_s=900
+log_dir="$top/results/vm"
+memory=2G
+
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--timeout) timeout_s=$2; shift 2 ;;
+	--log-dir) log_dir=$2; shift 2 ;;
+	--memory) memory=$2; shift 2 ;;
+	--) shift; break ;;
+	-h | --help) usage ;;
+	*) echo "vm-run: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "vm-run: no command given (see --help)" >&2; exit 2; }
+case "$timeout_s" in '' | *[!0-9]*) echo "vm-run: --timeout must be whole seconds" >&2; exit 2 ;; esac
+mkdir -p "$log_dir"
+log_dir=$(cd "$log_dir" && pwd)
+
+testbed=${TESTBED:-auto}
+if [ "$testbed" = auto ]; then
+	if [ -e /proc/modules ] && [ -d "/lib/modules/$(uname -r)/build" ]; then
+		testbed=native
+	else
+		testbed=vm
+	fi
+fi
+
+# The guest side: run the command, keep its status, save the kernel log
+printf -v cmd '%q ' "$@"
+inner="cd $(printf '%q' "$top") && { $cmd; }; rc=\$?; dmesg > $(printf '%q' "$log_dir/dmesg.log"); exit \$rc"
+
+case "$testbed" in
+native)
+	echo "vm-run: native testbed, kernel $(uname -r)"
+	set +e
+	timeout --foreground -k 10 "$timeout_s" bash -c "$inner"
+	rc=$?
+	;;
+vm)
+	# the guest kernel is the one whose headers the modules were built against
+	kdir=${KDIR:-$("$top/scripts/kdir.sh")}
+	case "$kdir" in
+	*/linux-headers-*) ver=${kdir##*/linux-headers-} ;;
+	/lib/modules/*/build) ver=${kdir#/lib/modules/}; ver=${ver%/build} ;;
+	*) echo "vm-run: cannot tell the kernel version of KDIR=$kdir" >&2; exit 2 ;;
+	esac
+	kernel=/boot/vmlinuz-$ver
+	[ -r "$kernel" ] || { echo "vm-run: $kernel missing (run scripts/setup.sh vm)" >&2; exit 2; }
+	command -v vng >/dev/null || { echo "vm-run: vng missing (run scripts/setup.sh vm)" >&2; exit 2; }
+	kvm=--disable-kvm
+	if grep -qsE '^(kvm_intel|kvm_amd) ' /proc/modules || [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then
+		kvm=
+	fi
+	echo "vm-run: booting $kernel with virtme-ng ${kvm:-(KVM)}, time limit ${timeout_s}s"
+	set +e
+	# shellcheck disable=SC2086 # $kvm is empty or one flag
+	timeout --foreground -k 10 "$timeout_s" \
+		vng --run "$kernel" $kvm --cpus 2 --memory "$memory" \
+		--rwdir "$top" --rwdir "$log_dir" --exec "$inner" </dev/null
+	rc=$?
+	;;
+*)
+	echo "vm-run: TESTBED must be auto, vm or native (got '$testbed')" >&2
+	exit 2
+	;;
+esac
+set -e
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	echo "vm-run: time limit of ${timeout_s}s reached: the command was stopped" >&2
+	exit 124
+fi
+echo "vm-run: exit status $rc; kernel log in $log_dir/dmesg.log"
+exit "$rc"

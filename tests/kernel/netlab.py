@@ -1,0 +1,292 @@
+"""Namespaces, links, bottlenecks and traffic for the in-kernel tests.
+
+Everything here drives the kernel through iproute2, sysctl, iperf3, ss and
+tcpdump, the way a user on a testbed host would.
+"""
+
+import json
+import re
+import shlex
+import statistics
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+CCS = ("xdctcp", "tdctcp")
+KO = {cc: TOP / f"tcp_{cc}.ko" for cc in CCS}
+CC_NAMES = {"cubic", "reno", "dctcp", "dctcp-reno", "xdctcp", "tdctcp", "xdctcp-reno", "tdctcp-reno"}
+
+
+def sh(cmd, ns=None, check=True, timeout=120):
+    """Run a command (in network namespace ns); return the CompletedProcess."""
+    args = shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in cmd]
+    if ns:
+        args = ["ip", "netns", "exec", ns, *args]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{shlex.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
+    return p
+
+
+def sysctl(name, value=None, ns=None):
+    if value is None:
+        return sh(["sysctl", "-n", name], ns).stdout.strip()
+    sh(["sysctl", "-qw", f"{name}={value}"], ns)
+    return str(value)
+
+
+def module_loaded(name):
+    return Path(f"/sys/module/{name}").is_dir()
+
+
+def load(cc):
+    """insmod the project's module for cc unless it is loaded."""
+    if not module_loaded(f"tcp_{cc}"):
+        sh(["insmod", KO[cc]])
+
+
+def param_path(cc, name):
+    return Path(f"/sys/module/tcp_{cc}/parameters/{name}")
+
+
+def param(cc, name, value=None):
+    path = param_path(cc, name)
+    if value is None:
+        return int(path.read_text())
+    path.write_text(f"{value}\n")
+    return value
+
+
+CASE_COUNT = Path("/sys/kernel/debug/tdctcp/case_count")
+
+
+def case_counts():
+    """tdctcp's per-case decision counters, as {case: count}."""
+    out = {}
+    for line in CASE_COUNT.read_text().split("\n"):
+        if line.strip():
+            case, count = line.split()
+            out[int(case)] = int(count)
+    return out
+
+
+def reset_case_counts():
+    CASE_COUNT.write_text("0\n")
+
+
+class Lab:
+    """Network namespaces joined by veth links; all removed by close()."""
+
+    def __init__(self, prefix="kt"):
+        self.prefix = prefix
+        self.namespaces = []
+        self.procs = []
+
+    def host(self, name, cc="cubic", ecn=1):
+        ns = f"{self.prefix}-{name}"
+        sh(["ip", "netns", "add", ns])
+        self.namespaces.append(ns)
+        sh("ip link set lo up", ns)
+        sysctl("net.ipv4.tcp_ecn", ecn, ns)
+        sysctl("net.ipv4.tcp_congestion_control", cc, ns)
+        return ns
+
+    def link(self, a, a_addr, b, b_addr, prefix_len=24):
+        """veth between namespaces a and b; returns the device names (a side, b side)."""
+        da, db = f"{a[-1]}-{b[-1]}", f"{b[-1]}-{a[-1]}"
+        sh(["ip", "link", "add", da, "netns", a, "type", "veth", "peer", "name", db, "netns", b])
+        for ns, dev, addr in ((a, da, a_addr), (b, db, b_addr)):
+            sh(["ip", "addr", "add", f"{addr}/{prefix_len}", "dev", dev], ns)
+            sh(["ip", "link", "set", dev, "up"], ns)
+            # one packet per segment, so marking and queues count real packets
+            sh(["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"], ns, check=False)
+        return da, db
+
+    def spawn(self, cmd, ns=None):
+        args = shlex.split(cmd) if isinstance(cmd, str) else [str(a) for a in cmd]
+        if ns:
+            args = ["ip", "netns", "exec", ns, *args]
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        return p
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        for ns in reversed(self.namespaces):
+            sh(["ip", "netns", "del", ns], check=False)
+
+
+def pair(lab, cc_a="cubic", cc_b="cubic", ecn_b=1):
+    """Two hosts a (10.77.0.1) and b (10.77.0.2) on one veth."""
+    a = lab.host("a", cc_a)
+    b = lab.host("b", cc_b, ecn=ecn_b)
+    da, db = lab.link(a, "10.77.0.1", b, "10.77.0.2")
+    return a, b, da, db
+
+
+def dumbbell(lab, cc="cubic"):
+    """a (10.77.1.1) -- r -- b (10.77.2.2): r forwards, its r-b port is the bottleneck."""
+    a = lab.host("a", cc)
+    r = lab.host("r", "cubic")
+    b = lab.host("b", cc)
+    lab.link(a, "10.77.1.1", r, "10.77.1.254")
+    rb, _ = lab.link(r, "10.77.2.254", b, "10.77.2.2")
+    sysctl("net.ipv4.ip_forward", 1, r)
+    sh("ip route add default via 10.77.1.254", a)
+    sh("ip route add default via 10.77.2.254", b)
+    return a, r, b, rb
+
+
+def red_bottleneck(ns, dev, rate_mbit, k_pkts, limit_pkts, avpkt=1500):
+    """HTB at rate_mbit with a RED child marking ECT packets above K packets."""
+    qmin = k_pkts * avpkt
+    sh(["tc", "qdisc", "replace", "dev", dev, "root", "handle", "1:", "htb", "default", "10"], ns)
+    sh(["tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb",
+        "rate", f"{rate_mbit}mbit", "ceil", f"{rate_mbit}mbit"], ns)
+    sh(["tc", "qdisc", "add", "dev", dev, "parent", "1:10", "handle", "10:", "red",
+        "limit", limit_pkts * avpkt, "min", qmin, "max", qmin + 1, "avpkt", avpkt,
+        "burst", k_pkts + 1, "probability", "1", "bandwidth", f"{rate_mbit}mbit",
+        "ecn", "nodrop"], ns)
+
+
+def mark_ce(ns, dev, percent):
+    """Mark CE on percent % of the ECT(0) packets leaving dev; others pass.
+
+    netem's ecn option drops the packets it cannot mark, so only ECT(0)
+    packets are steered to it: a timewait ACK or RST is never lost."""
+    sh(["tc", "qdisc", "add", "dev", dev, "root", "handle", "1:", "prio", "bands", "2",
+        "priomap", *["1"] * 16], ns)
+    sh(["tc", "qdisc", "add", "dev", dev, "parent", "1:1", "handle", "10:", "netem",
+        "loss", f"{percent}%", "ecn"], ns)
+    sh(["tc", "filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "u32",
+        "match", "ip", "tos", "0x02", "0x03", "flowid", "1:1"], ns)
+
+
+def iperf(lab, client_ns, server_ns, server_addr, seconds=3, cc=None, bitrate=None,
+          streams=1, port=5201, during=None):
+    """One iperf3 run; returns its JSON.  during(t0) runs while the client runs."""
+    srv = lab.spawn(["iperf3", "-s", "-1", "-p", port], server_ns)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if f":{port} " in sh(["ss", "-ltnH"], server_ns).stdout:
+            break
+        time.sleep(0.05)
+    args = ["iperf3", "-c", server_addr, "-p", port, "-t", seconds, "-J", "-P", streams]
+    if cc:
+        args += ["-C", cc]
+    if bitrate:
+        args += ["-b", bitrate]
+    cli = lab.spawn(args, client_ns)
+    if during:
+        during(time.monotonic())
+    out, err = cli.communicate(timeout=seconds + 30)
+    try:
+        srv.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        srv.kill()
+    if cli.returncode != 0:
+        raise RuntimeError(f"iperf3 failed: {err.strip() or out[-500:]}")
+    return json.loads(out)
+
+
+def goodput_mbit(result):
+    return result["end"]["sum_received"]["bits_per_second"] / 1e6
+
+
+SS_DCTCP = re.compile(r"dctcp:\(ce_state:(\d+),alpha:(\d+),ab_ecn:(\d+),ab_tot:(\d+)\)")
+
+
+def parse_ss(text):
+    """Sockets in the output of ss -tinH, as dicts."""
+    socks = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            socks.append({"head": line, "info": ""})
+        elif socks:
+            socks[-1]["info"] += line
+    for s in socks:
+        info = s["info"]
+        s["cc"] = next((t for t in info.split() if t in CC_NAMES), None)
+        m = SS_DCTCP.search(info)
+        fields = ("ce_state", "alpha", "ab_ecn", "ab_tot")
+        s["dctcp"] = m and dict(zip(fields, map(int, m.groups()), strict=True))
+        s["fallback"] = "dctcp:fallback_mode" in info
+        for key in ("bytes_acked", "delivered", "delivered_ce"):
+            m = re.search(rf"\b{key}:(\d+)", info)
+            s[key] = int(m.group(1)) if m else 0
+    return socks
+
+
+def ss_sockets(ns, dst=None):
+    """TCP sockets of ns (optionally to dst) from ss -tin."""
+    return parse_ss(sh(["ss", "-tinH"] + (["dst", dst] if dst else []), ns).stdout)
+
+
+def busiest(socks):
+    """The socket that has moved the most data (iperf3's data stream)."""
+    socks = [s for s in socks if s["bytes_acked"] > 0]
+    return max(socks, key=lambda s: s["bytes_acked"]) if socks else None
+
+
+def data_socket(ns, dst):
+    return busiest(ss_sockets(ns, dst))
+
+
+class SsSampler:
+    """ss -tin to dst every period seconds, in one shell loop inside ns."""
+
+    def __init__(self, lab, ns, dst, period=0.1):
+        loop = f"while :; do ss -tinH dst {dst}; echo @@; sleep {period}; done"
+        self.proc = lab.spawn(["sh", "-c", loop], ns)
+
+    def stop(self):
+        """Stop; return the busiest socket of each sample, in order."""
+        self.proc.kill()
+        out, _ = self.proc.communicate(timeout=10)
+        return [busiest(parse_ss(chunk)) for chunk in out.split("@@")[:-1]]
+
+
+def late_alphas(samples, skip=0.5):
+    """alpha of the samples after the first fraction skip of the run."""
+    late = samples[int(len(samples) * skip):]
+    return [s["dctcp"]["alpha"] for s in late if s and s["dctcp"]]
+
+
+class QueueSampler(threading.Thread):
+    """Samples a qdisc's backlog (packets) at a fixed period until stopped."""
+
+    def __init__(self, ns, dev, handle="10:", period=0.05):
+        super().__init__(daemon=True)
+        self.ns, self.dev, self.handle, self.period = ns, dev, handle, period
+        self.samples = []
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            out = sh(["tc", "-s", "-j", "qdisc", "show", "dev", self.dev], self.ns).stdout
+            for q in json.loads(out):
+                if q.get("handle") == self.handle:
+                    self.samples.append(q.get("qlen", 0))
+            self.stopping.wait(self.period)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+        return self.samples
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def tcpdump_count(pcap, bpf):
+    """Packets in pcap matching the BPF filter."""
+    out = sh(["tcpdump", "-nn", "-r", pcap, bpf], check=False).stdout
+    return sum(1 for line in out.split("\n") if line.strip())
