@@ -4,6 +4,7 @@
 # make KDIR=/path      ... against another kernel's build directory
 # make test            set up, build, unit tests, static checks
 # make unit | check    unit tests | checkpatch and sparse only
+# make kernel-test     the in-kernel tests on the testbed (VM unless TESTBED=native)
 # make setup           install what the above need (Debian/Ubuntu, root)
 # make clean
 
@@ -29,8 +30,12 @@ unit:
 check:
 	scripts/run-tests.sh checkpatch sparse
 
+kernel-test:
+	scripts/setup.sh
+	scripts/run-tests.sh build kernel
+
 test:
 	scripts/setup.sh
 	scripts/run-tests.sh
 
-.PHONY: all modules clean setup unit check test
+.PHONY: all modules clean setup unit check kernel-test test

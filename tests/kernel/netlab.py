@@ -41,10 +41,29 @@ def module_loaded(name):
     return Path(f"/sys/module/{name}").is_dir()
 
 
+def unload(cc, wait_s=20):
+    """rmmod the module for cc, waiting for sockets of deleted namespaces
+    (torn down asynchronously by the kernel) to release it."""
+    deadline = time.monotonic() + wait_s
+    while module_loaded(f"tcp_{cc}"):
+        p = sh(["rmmod", f"tcp_{cc}"], check=False)
+        if p.returncode == 0:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"rmmod tcp_{cc}: {p.stderr.strip()}")
+        time.sleep(0.5)
+
+
 def load(cc):
-    """insmod the project's module for cc unless it is loaded."""
-    if not module_loaded(f"tcp_{cc}"):
-        sh(["insmod", KO[cc]])
+    """Make sure the module for cc is this tree's build: insmod it, or
+    replace a loaded module built from other sources."""
+    want = sh(["modinfo", "-F", "srcversion", KO[cc]]).stdout.strip()
+    srcversion = Path(f"/sys/module/tcp_{cc}/srcversion")
+    if module_loaded(f"tcp_{cc}"):
+        if srcversion.exists() and srcversion.read_text().strip() == want:
+            return
+        unload(cc)
+    sh(["insmod", KO[cc]])
 
 
 def param_path(cc, name):
@@ -121,9 +140,9 @@ class Lab:
             sh(["ip", "netns", "del", ns], check=False)
 
 
-def pair(lab, cc_a="cubic", cc_b="cubic", ecn_b=1):
+def pair(lab, cc_a="cubic", cc_b="cubic", ecn_a=1, ecn_b=1):
     """Two hosts a (10.77.0.1) and b (10.77.0.2) on one veth."""
-    a = lab.host("a", cc_a)
+    a = lab.host("a", cc_a, ecn=ecn_a)
     b = lab.host("b", cc_b, ecn=ecn_b)
     da, db = lab.link(a, "10.77.0.1", b, "10.77.0.2")
     return a, b, da, db

@@ -14,7 +14,7 @@ def available():
 @pytest.mark.parametrize("cc", netlab.CCS)
 def test_module_loads_registers_and_unloads(cc):
     assert cc in available()
-    netlab.sh(["rmmod", f"tcp_{cc}"])
+    netlab.unload(cc)
     assert cc not in available()
     assert not netlab.module_loaded(f"tcp_{cc}")
     netlab.load(cc)

@@ -27,7 +27,8 @@ def transfer(lab, a, b, db, pcap):
 
 @pytest.mark.parametrize("cc", netlab.CCS)
 def test_ecn_negotiated_ect_on_data_ece_echoed(lab, cc, tmp_path):
-    a, b, da, db = netlab.pair(lab, cc, cc)
+    # tcp_ecn=0 on both hosts: only the modules' TCP_CONG_NEEDS_ECN asks for ECN
+    a, b, da, db = netlab.pair(lab, cc, cc, ecn_a=0, ecn_b=0)
     # netem marks 10 % of a's ECT packets CE on the way to b
     netlab.mark_ce(a, da, 10)
     pcap = str(tmp_path / "b.pcap")
@@ -45,7 +46,7 @@ def test_ecn_negotiated_ect_on_data_ece_echoed(lab, cc, tmp_path):
 
 @pytest.mark.parametrize("cc", netlab.CCS)
 def test_fallback_to_reno_without_ecn(lab, cc, tmp_path):
-    a, b, _, db = netlab.pair(lab, cc, "cubic", ecn_b=0)      # b refuses ECN
+    a, b, _, db = netlab.pair(lab, cc, "cubic", ecn_a=0, ecn_b=0)      # b refuses ECN
     pcap = str(tmp_path / "b.pcap")
     log_lines = len(netlab.sh("dmesg").stdout.split("\n"))
     result, samples = transfer(lab, a, b, db, pcap)
