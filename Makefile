@@ -5,6 +5,7 @@
 # make test            set up, build, unit tests, static checks
 # make unit | check    unit tests | checkpatch and sparse only
 # make kernel-test     the in-kernel tests on the testbed (VM unless TESTBED=native)
+# make testbed-check   the slow testbed tests (Mininet k=4 fat-tree pingall, ~7 min)
 # make setup           install what the above need (Debian/Ubuntu, root)
 # make clean
 
@@ -34,8 +35,13 @@ kernel-test:
 	scripts/setup.sh
 	scripts/run-tests.sh build kernel
 
+testbed-check: modules
+	scripts/setup.sh vm
+	scripts/vm-run.sh --timeout 1500 --log-dir results/kernel-tests -- \
+		env KERNEL_TESTS=all tests/kernel/run.sh -m slow
+
 test:
 	scripts/setup.sh
 	scripts/run-tests.sh
 
-.PHONY: all modules clean setup unit check kernel-test test
+.PHONY: all modules clean setup unit check kernel-test testbed-check test

@@ -5,7 +5,7 @@
 # over all of them.
 #
 #   scripts/run-tests.sh [STEP...]
-#       steps: build unit mutants checkpatch sparse lint kernel
+#       steps: build unit mutants testbed checkpatch sparse lint kernel
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -103,6 +103,14 @@ step_lint() {
 	fi
 }
 
+step_testbed() {
+	local log="$log_dir/testbed-unit.log"
+	echo "== testbed: unit tests of the Mininet testbed's pure parts"
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/bench >"$log" 2>&1 || true
+	grep -E '^FAILED|^E ' "$log" | head -n 20 || true
+	tally "$log" "testbed unit tests"
+}
+
 step_checkpatch() {
 	local log="$log_dir/checkpatch.log"
 	echo "== checkpatch --strict"
@@ -127,10 +135,10 @@ step_sparse() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(build unit mutants checkpatch sparse lint kernel)
+[ ${#steps[@]} -eq 0 ] && steps=(build unit mutants testbed checkpatch sparse lint kernel)
 for s in "${steps[@]}"; do
 	case "$s" in
-	build | unit | mutants | checkpatch | sparse | lint | kernel) "step_$s" ;;
+	build | unit | mutants | testbed | checkpatch | sparse | lint | kernel) "step_$s" ;;
 	*) echo "run-tests: unknown step '$s'" >&2; exit 2 ;;
 	esac
 done

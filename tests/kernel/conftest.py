@@ -12,6 +12,11 @@ import pytest
 ALLOWED = "reno cubic dctcp xdctcp tdctcp"
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: minutes under software emulation; run with KERNEL_TESTS=all")
+
+
 def pytest_report_header(config):
     return [f"kernel under test: {platform.release()} ({os.uname().version})"]
 

@@ -9,11 +9,16 @@ import re
 import shlex
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(TOP / "mininet"))
+
+from dctestbed.port import RedPort, offloads_off  # noqa: E402
+
 CCS = ("xdctcp", "tdctcp")
 KO = {cc: TOP / f"tcp_{cc}.ko" for cc in CCS}
 CC_NAMES = {"cubic", "reno", "dctcp", "dctcp-reno", "xdctcp", "tdctcp", "xdctcp-reno", "tdctcp-reno"}
@@ -120,7 +125,7 @@ class Lab:
             sh(["ip", "addr", "add", f"{addr}/{prefix_len}", "dev", dev], ns)
             sh(["ip", "link", "set", dev, "up"], ns)
             # one packet per segment, so marking and queues count real packets
-            sh(["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"], ns, check=False)
+            sh(offloads_off(dev), ns, check=False)
         return da, db
 
     def spawn(self, cmd, ns=None):
@@ -161,16 +166,10 @@ def dumbbell(lab, cc="cubic"):
     return a, r, b, rb
 
 
-def red_bottleneck(ns, dev, rate_mbit, k_pkts, limit_pkts, avpkt=1500):
+def red_bottleneck(ns, dev, rate_mbit, k_pkts, limit_pkts):
     """HTB at rate_mbit with a RED child marking ECT packets above K packets."""
-    qmin = k_pkts * avpkt
-    sh(["tc", "qdisc", "replace", "dev", dev, "root", "handle", "1:", "htb", "default", "10"], ns)
-    sh(["tc", "class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb",
-        "rate", f"{rate_mbit}mbit", "ceil", f"{rate_mbit}mbit"], ns)
-    sh(["tc", "qdisc", "add", "dev", dev, "parent", "1:10", "handle", "10:", "red",
-        "limit", limit_pkts * avpkt, "min", qmin, "max", qmin + 1, "avpkt", avpkt,
-        "burst", k_pkts + 1, "probability", "1", "bandwidth", f"{rate_mbit}mbit",
-        "ecn", "nodrop"], ns)
+    for cmd in RedPort(rate_mbit, k_pkts, limit_pkts).tc_commands(dev):
+        sh(cmd, ns)
 
 
 def mark_ce(ns, dev, percent):

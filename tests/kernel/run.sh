@@ -2,14 +2,17 @@
 # Guest side of the kernel tests: run them with the system interpreter
 # (where Debian's pytest lives) and keep the log in results/kernel-tests/.
 #   tests/kernel/run.sh [PYTEST-ARGS...]
+# Tests marked slow (the Mininet fat-tree) run only with KERNEL_TESTS=all.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out="$top/results/kernel-tests"
 mkdir -p "$out"
 cd "$top"
 echo "kernel-tests: guest kernel $(uname -r), $(nproc) CPUs"
+select=(-m "not slow")
+[ "${KERNEL_TESTS:-}" = all ] && select=()
 set +e
-/usr/bin/python3 -m pytest -v -rA -p no:cacheprovider --tb=short tests/kernel "$@" 2>&1 |
+/usr/bin/python3 -m pytest -v -rA -p no:cacheprovider --tb=short "${select[@]}" tests/kernel "$@" 2>&1 |
 	tee "$out/pytest.log" | grep --line-buffered -E '^tests/kernel/|passed|failed|^E '
 rc=${PIPESTATUS[0]}
 exit "$rc"
