@@ -51,7 +51,7 @@ case "$testbed" in
 native)
 	echo "vm-run: native testbed, kernel $(uname -r)"
 	set +e
-	timeout --foreground -k 10 "$timeout_s" bash -c "$inner"
+	timeout -k 10 "$timeout_s" bash -c "$inner"
 	rc=$?
 	;;
 vm)
@@ -71,8 +71,10 @@ vm)
 	fi
 	echo "vm-run: booting $kernel with virtme-ng ${kvm:-(KVM)}, time limit ${timeout_s}s"
 	set +e
+	# not --foreground: on expiry timeout signals its whole process group,
+	# so QEMU (a child of vng) stops too
 	# shellcheck disable=SC2086 # $kvm is empty or one flag
-	timeout --foreground -k 10 "$timeout_s" \
+	timeout -k 10 "$timeout_s" \
 		vng --run "$kernel" $kvm --cpus 2 --memory "$memory" \
 		--rwdir "$top" --rwdir "$log_dir" --exec "$inner" </dev/null
 	rc=$?

@@ -231,6 +231,7 @@ def parse_ss(text):
             socks[-1]["info"] += line
     for s in socks:
         info = s["info"]
+        s["state"] = s["head"].split()[0]
         s["cc"] = next((t for t in info.split() if t in CC_NAMES), None)
         m = SS_DCTCP.search(info)
         fields = ("ce_state", "alpha", "ab_ecn", "ab_tot")
@@ -248,8 +249,10 @@ def ss_sockets(ns, dst=None):
 
 
 def busiest(socks):
-    """The socket that has moved the most data (iperf3's data stream)."""
-    socks = [s for s in socks if s["bytes_acked"] > 0]
+    """The established socket that has moved the most data (iperf3's data
+    stream).  Closing sockets are left out: past ESTAB the kernel reports
+    no congestion-control record for them."""
+    socks = [s for s in socks if s["bytes_acked"] > 0 and s["state"] == "ESTAB"]
     return max(socks, key=lambda s: s["bytes_acked"]) if socks else None
 
 

@@ -2,7 +2,6 @@
 
 import socket
 import sys
-import time
 
 import netlab
 import pytest
@@ -57,15 +56,11 @@ def test_ip_route_congctl(lab, cc):
     a, b, da, _ = netlab.pair(lab, "cubic", cc)
     netlab.sh(["ip", "route", "add", "10.77.0.2/32", "dev", da, "congctl", cc], a)
     assert f"congctl {cc}" in netlab.sh("ip route show 10.77.0.2", a).stdout
-    seen = {}
-
-    def look(t0):
-        time.sleep(1.0)
-        s = netlab.data_socket(a, "10.77.0.2")
-        seen["cc"] = s and s["cc"]
-
-    netlab.iperf(lab, a, b, "10.77.0.2", seconds=2, bitrate="20M", during=look)
-    assert seen["cc"] == cc
+    ss = netlab.SsSampler(lab, a, "10.77.0.2", period=0.2)
+    netlab.iperf(lab, a, b, "10.77.0.2", seconds=2, bitrate="20M")
+    samples = [s for s in ss.stop() if s]
+    assert samples, "ss saw no data socket"
+    assert {s["cc"] for s in samples} == {cc}
 
 
 @pytest.mark.parametrize("cc", netlab.CCS)
