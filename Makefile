@@ -35,6 +35,10 @@ kernel-test:
 	scripts/setup.sh
 	scripts/run-tests.sh build kernel
 
+bench:
+	@echo "make bench: the incast benchmark is not built yet (issue 4); see README, Status" >&2
+	@exit 2
+
 testbed-check: modules
 	scripts/setup.sh vm
 	scripts/vm-run.sh --timeout 1500 --log-dir results/kernel-tests -- \
@@ -44,4 +48,4 @@ test:
 	scripts/setup.sh
 	scripts/run-tests.sh
 
-.PHONY: all modules clean setup unit check kernel-test testbed-check test
+.PHONY: all modules clean setup unit check kernel-test testbed-check bench test
