@@ -5,7 +5,7 @@
 # make test            set up, build, unit tests, static checks
 # make unit | check    unit tests | checkpatch and sparse only
 # make kernel-test     the in-kernel tests on the testbed (VM unless TESTBED=native)
-# make testbed-check   the slow testbed tests (Mininet k=4 fat-tree pingall, ~7 min)
+# make testbed-check   the slow testbed tests (Mininet k=4 fat-tree pingall, ~14 min)
 # make setup           install what the above need (Debian/Ubuntu, root)
 # make clean
 
