@@ -39,10 +39,9 @@ bench:
 	@echo "make bench: the incast benchmark is not built yet (issue 4); see README, Status" >&2
 	@exit 2
 
-testbed-check: modules
-	scripts/setup.sh vm
-	scripts/vm-run.sh --timeout 1500 --log-dir results/kernel-tests -- \
-		env KERNEL_TESTS=all tests/kernel/run.sh -m slow
+testbed-check:
+	scripts/setup.sh
+	KERNEL_TESTS=slow scripts/run-tests.sh build kernel
 
 test:
 	scripts/setup.sh

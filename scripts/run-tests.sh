@@ -81,9 +81,11 @@ step_mutants() {
 
 step_kernel() {
 	local out="$top/results/kernel-tests"
-	echo "== kernel: in-kernel tests on the testbed (TESTBED=${TESTBED:-auto})"
+	echo "== kernel: in-kernel tests on the testbed (TESTBED=${TESTBED:-auto}, KERNEL_TESTS=${KERNEL_TESTS:-default})"
 	rm -f "$out/pytest.log"
-	scripts/vm-run.sh --timeout 1200 --log-dir "$out" -- tests/kernel/run.sh || true
+	# the guest does not inherit this environment: pass the selection on
+	scripts/vm-run.sh --timeout 1500 --log-dir "$out" -- \
+		env KERNEL_TESTS="${KERNEL_TESTS:-}" tests/kernel/run.sh || true
 	if [ -f "$out/pytest.log" ]; then
 		tally "$out/pytest.log" "kernel tests (log: $out/pytest.log, dmesg: $out/dmesg.log)"
 	else

@@ -14,18 +14,13 @@ ALLOWED = "reno cubic dctcp xdctcp tdctcp"
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "slow: minutes under software emulation; run with KERNEL_TESTS=all")
+        "markers", "slow: minutes under software emulation; run with KERNEL_TESTS=slow or all")
 
 
 def pytest_report_header(config):
     return [f"kernel under test: {platform.release()} ({os.uname().version})"]
 
 
-def pytest_terminal_summary(terminalreporter):
-    stats = terminalreporter.stats
-    passed = len(stats.get("passed", []))
-    failed = len(stats.get("failed", [])) + len(stats.get("error", []))
-    terminalreporter.write_line(f"{passed} passed, {failed} failed")
 
 
 def _mount(kind, where):

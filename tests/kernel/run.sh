@@ -2,15 +2,20 @@
 # Guest side of the kernel tests: run them with the system interpreter
 # (where Debian's pytest lives) and keep the log in results/kernel-tests/.
 #   tests/kernel/run.sh [PYTEST-ARGS...]
-# Tests marked slow (the Mininet fat-tree) run only with KERNEL_TESTS=all.
+# KERNEL_TESTS selects: unset, the default set (not the tests marked slow,
+# the Mininet fat-tree); "slow", only those; "all", everything.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out="$top/results/kernel-tests"
 mkdir -p "$out"
 cd "$top"
 echo "kernel-tests: guest kernel $(uname -r), $(nproc) CPUs"
-select=(-m "not slow")
-[ "${KERNEL_TESTS:-}" = all ] && select=()
+case "${KERNEL_TESTS:-}" in
+"") select=(-m "not slow") ;;
+slow) select=(-m slow) ;;
+all) select=() ;;
+*) echo "run.sh: KERNEL_TESTS must be empty, slow or all" >&2; exit 2 ;;
+esac
 set +e
 /usr/bin/python3 -m pytest -v -rA -p no:cacheprovider --tb=short "${select[@]}" tests/kernel "$@" 2>&1 |
 	tee "$out/pytest.log" | grep --line-buffered -E '^tests/kernel/|passed|failed|^E '
