@@ -38,6 +38,8 @@
 #include <net/inet_ecn.h>
 #include <net/tcp.h>
 
+#include "tcp_dctcp_compat.h"
+
 #ifndef DCTCP_CA_NAME
 #error "define DCTCP_CA_NAME (the module's name) before including this header"
 #endif
@@ -188,7 +190,7 @@ static inline void dctcp_ce_state_update(struct sock *sk, u32 new_ce_state)
 	if (ca->ce_state != new_ce_state) {
 		if (icsk->icsk_ack.pending & ICSK_ACK_TIMER) {
 			dctcp_ece_set(sk, ca->ce_state);
-			__tcp_send_ack(sk, ca->prior_rcv_nxt);
+			dctcp_compat_send_ack(sk, ca->prior_rcv_nxt);
 		}
 		icsk->icsk_ack.pending |= ICSK_ACK_NOW;
 	}
@@ -263,7 +265,7 @@ static inline bool dctcp_base_init(struct sock *sk, u32 alpha_init_1024)
 	const struct tcp_sock *tp = tcp_sk(sk);
 	struct dctcp_base *ca = dctcp_base(sk);
 
-	if ((tp->ecn_flags & TCP_ECN_OK) ||
+	if (dctcp_compat_ecn_ok(tp) ||
 	    sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_CLOSE) {
 		ca->alpha_1024 = min(alpha_init_1024, DCTCP_ONE);
 		ca->loss_cwnd = 0;

@@ -38,6 +38,20 @@
  * its text says they cut "slightly less than normal"; the default here,
  * theta = 2, cuts by alpha / 4 as the author's own code does.
  *
+ * T_low and T_high are absolute times tuned to the thesis' testbed.  With
+ * auto_thresholds set they follow each connection instead: a window of
+ * cwnd segments that took new_rtt has about cwnd * (new_rtt - minRTT) /
+ * new_rtt of its own segments queued (Vegas' "diff"), and the path counts
+ * as clear below auto_low_pkts of them and as congested above
+ * auto_high_pkts.  Equivalently
+ *
+ *	T_low  = minRTT + auto_low_pkts  * new_rtt / cwnd
+ *	T_high = minRTT + auto_high_pkts * new_rtt / cwnd
+ *
+ * where new_rtt / cwnd is the time one segment takes at the connection's
+ * own rate: the thresholds scale with the path's base RTT and with the
+ * rate, so they need no per-network tuning.
+ *
  * Every decision counts in /sys/kernel/debug/tdctcp/case_count (write 0
  * to reset) and emits the tdctcp:tdctcp_decision trace event.
  * Fractions are in 1/1024 (see tcp_dctcp_base.h), times in microseconds.
@@ -77,6 +91,7 @@ struct tdctcp {
 	u32 min_rtt_us;		/* smallest RTT sample, us; 0 = none yet */
 	s32 gradient_1024;	/* rtt_diff / minRTT of the last decision */
 	s64 rtt_diff_1024;	/* EWMA of the RTT change, us << 10, signed */
+	u32 t_high_us;		/* T_high the pending decision used, us */
 	u8 easing_windows;	/* case (3) windows in a row, saturating */
 	u8 pending_case;	/* decrease owed to the next congestion event */
 	u8 sampled:1,		/* this window has an RTT sample */
@@ -93,6 +108,9 @@ struct tdctcp_params {
 	u32 t_low_us;
 	u32 t_high_us;
 	u32 direct_decrease;
+	u32 auto_thresholds;
+	u32 auto_low_pkts;
+	u32 auto_high_pkts;
 };
 
 /* alpha's EWMA gain; the DCTCP paper's 1/16 */
@@ -168,6 +186,33 @@ module_param_cb(direct_decrease, &dctcp_param_ops, &tdctcp_direct_decrease_param
 __MODULE_PARM_TYPE(direct_decrease, "uint");
 MODULE_PARM_DESC(direct_decrease, "Apply the RTT cuts of cases (2) and (4) at once, boolean (range 0-1, default 0)");
 
+/* derive T_low and T_high from minRTT and the connection's rate */
+static unsigned int tdctcp_auto_thresholds __read_mostly;
+static struct dctcp_param tdctcp_auto_thresholds_param = {
+	&tdctcp_auto_thresholds, 0, 1
+};
+module_param_cb(auto_thresholds, &dctcp_param_ops, &tdctcp_auto_thresholds_param, 0644);
+__MODULE_PARM_TYPE(auto_thresholds, "uint");
+MODULE_PARM_DESC(auto_thresholds, "Derive T_low and T_high per connection from minRTT and its rate instead of t_low_us and t_high_us, boolean (range 0-1, default 0)");
+
+/* own segments queued below which the path is clear (auto_thresholds) */
+static unsigned int tdctcp_auto_low_pkts __read_mostly = 2;
+static struct dctcp_param tdctcp_auto_low_pkts_param = {
+	&tdctcp_auto_low_pkts, 0, 10000
+};
+module_param_cb(auto_low_pkts, &dctcp_param_ops, &tdctcp_auto_low_pkts_param, 0644);
+__MODULE_PARM_TYPE(auto_low_pkts, "uint");
+MODULE_PARM_DESC(auto_low_pkts, "With auto_thresholds, own segments queued below which the path is clear, in segments (range 0-10000, default 2)");
+
+/* own segments queued above which the path is congested */
+static unsigned int tdctcp_auto_high_pkts __read_mostly = 10;
+static struct dctcp_param tdctcp_auto_high_pkts_param = {
+	&tdctcp_auto_high_pkts, 0, 10000
+};
+module_param_cb(auto_high_pkts, &dctcp_param_ops, &tdctcp_auto_high_pkts_param, 0644);
+__MODULE_PARM_TYPE(auto_high_pkts, "uint");
+MODULE_PARM_DESC(auto_high_pkts, "With auto_thresholds, own segments queued above which the path is congested, in segments (range 0-10000, default 10)");
+
 /* Decisions per case, [0] counting case (1) */
 static atomic_long_t tdctcp_case_count[TDCTCP_NR_CASES];
 
@@ -181,6 +226,9 @@ static void tdctcp_read_params(struct tdctcp_params *p)
 	p->t_low_us = READ_ONCE(tdctcp_t_low_us);
 	p->t_high_us = READ_ONCE(tdctcp_t_high_us);
 	p->direct_decrease = READ_ONCE(tdctcp_direct_decrease);
+	p->auto_thresholds = READ_ONCE(tdctcp_auto_thresholds);
+	p->auto_low_pkts = READ_ONCE(tdctcp_auto_low_pkts);
+	p->auto_high_pkts = READ_ONCE(tdctcp_auto_high_pkts);
 }
 
 /* pkts_acked: keep the window's latest RTT sample and the minimum */
@@ -209,6 +257,26 @@ static inline void tdctcp_update_gradient(struct tdctcp *ca, u32 beta_1024)
 	gradient_1024 = div_s64(ca->rtt_diff_1024,
 				(s32)max(ca->min_rtt_us, 1U));
 	ca->gradient_1024 = (s32)clamp_t(s64, gradient_1024, S32_MIN, S32_MAX);
+}
+
+/* minRTT plus @pkts segments at the rate of @cwnd per @rtt_us, in us */
+static inline u32 tdctcp_queue_delay_us(u32 min_rtt_us, u32 rtt_us, u32 cwnd,
+					u32 pkts)
+{
+	u64 t_us = (u64)min_rtt_us +
+		   div_u64((u64)pkts * rtt_us, max(cwnd, 1U));
+
+	return (u32)min_t(u64, t_us, U32_MAX);
+}
+
+/* auto_thresholds: T_low and T_high for this window, from minRTT and rate */
+static inline void tdctcp_auto_thresholds_of(const struct tdctcp *ca, u32 cwnd,
+					     struct tdctcp_params *p)
+{
+	p->t_low_us = tdctcp_queue_delay_us(ca->min_rtt_us, ca->new_rtt_us,
+					    cwnd, p->auto_low_pkts);
+	p->t_high_us = tdctcp_queue_delay_us(ca->min_rtt_us, ca->new_rtt_us,
+					     cwnd, p->auto_high_pkts);
 }
 
 /* Lines 06-34: which of the eight cases this window is in */
@@ -300,15 +368,19 @@ static u32 tdctcp_window(const struct tdctcp *ca, enum tdctcp_case c,
 /*
  * Figure 3-2 for one window whose RTT sample is ca->new_rtt_us: update
  * the gradient, pick the case and the window it asks for (*target).
+ * With auto_thresholds, *p gets this window's T_low and T_high first.
  */
 static enum tdctcp_case tdctcp_decide(struct tdctcp *ca, u32 alpha_1024,
 				      u32 cwnd, u32 clamp,
-				      const struct tdctcp_params *p,
+				      struct tdctcp_params *p,
 				      u32 *target)
 {
 	enum tdctcp_case c;
 	u32 steps = 1;
 
+	if (p->auto_thresholds)
+		tdctcp_auto_thresholds_of(ca, cwnd, p);
+	ca->t_high_us = p->t_high_us;
 	tdctcp_update_gradient(ca, p->beta_1024);
 	ca->decided = 1;
 	c = tdctcp_classify(alpha_1024, ca->new_rtt_us, ca->rtt_diff_1024, p);
@@ -374,7 +446,8 @@ static u32 dctcp_ca_backoff(struct sock *sk, u32 cwnd)
 	if (c == TDCTCP_NONE)
 		c = TDCTCP_CONGESTED;
 	tdctcp_read_params(&p);
-	/* prev_rtt_us is the RTT the pending decision saw */
+	/* prev_rtt_us and t_high_us are what the pending decision saw */
+	p.t_high_us = ca->t_high_us;
 	return tdctcp_window(ca, c, cwnd, ca->base.alpha_1024,
 			     ca->prev_rtt_us, 1, tcp_sk(sk)->snd_cwnd_clamp,
 			     &p);
@@ -391,6 +464,7 @@ static void tdctcp_init(struct sock *sk)
 	ca->min_rtt_us = 0;
 	ca->gradient_1024 = 0;
 	ca->rtt_diff_1024 = 0;
+	ca->t_high_us = 0;
 	ca->easing_windows = 0;
 	ca->pending_case = TDCTCP_NONE;
 	ca->sampled = 0;

@@ -117,19 +117,33 @@ static void xdctcp_in_ack_event(struct sock *sk, u32 flags)
 	dctcp_base_update_alpha(sk, READ_ONCE(xdctcp_g_1024));
 }
 
-static void xdctcp_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
+/* Sending again after idle: with idle_restart, a new flow for the size rule. */
+static void xdctcp_tx_start(struct sock *sk)
 {
 	struct xdctcp *ca = inet_csk_ca(sk);
 
-	if (ev == CA_EVENT_TX_START && READ_ONCE(xdctcp_idle_restart))
+	if (READ_ONCE(xdctcp_idle_restart))
 		ca->flow_start_bytes = tcp_sk(sk)->bytes_acked;
+}
+
+#ifndef DCTCP_COMPAT_TX_START_OP
+static void xdctcp_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
+{
+	if (ev == CA_EVENT_TX_START)
+		xdctcp_tx_start(sk);
 	dctcp_base_cwnd_event(sk, ev);
 }
+#endif
 
 static struct tcp_congestion_ops xdctcp __read_mostly = {
 	.init		= xdctcp_init,
 	.in_ack_event	= xdctcp_in_ack_event,
+#ifdef DCTCP_COMPAT_TX_START_OP
+	.cwnd_event	= dctcp_base_cwnd_event,
+	.cwnd_event_tx_start = xdctcp_tx_start,
+#else
 	.cwnd_event	= xdctcp_cwnd_event,
+#endif
 	.ssthresh	= dctcp_base_ssthresh,
 	.cong_avoid	= tcp_reno_cong_avoid,
 	.undo_cwnd	= dctcp_base_undo_cwnd,

@@ -251,6 +251,7 @@ TEST(base_ce_machine_flushes_delayed_ack_with_old_state)
 	EXPECT_EQ(kstub_nr_acks, 1);
 	EXPECT_EQ(kstub_acks[0].rcv_nxt, 2000);
 	EXPECT_EQ(kstub_acks[0].ece, 0);
+	EXPECT_EQ(kstub_acks[0].flags, 0);	/* a plain ACK, on every kernel */
 	EXPECT_TRUE(tp->icsk.icsk_ack.pending & ICSK_ACK_NOW);
 	EXPECT_TRUE(tp->ecn_flags & TCP_ECN_DEMAND_CWR);
 

@@ -225,13 +225,39 @@ u32 tcp_reno_undo_cwnd(struct sock *sk)
 	return max(tp->snd_cwnd, tp->prior_cwnd);
 }
 
-void __tcp_send_ack(struct sock *sk, u32 rcv_nxt)
+static void kstub_record_ack(struct sock *sk, u32 rcv_nxt, u16 flags)
 {
 	if (kstub_nr_acks < sizeof(kstub_acks) / sizeof(kstub_acks[0])) {
 		kstub_acks[kstub_nr_acks].rcv_nxt = rcv_nxt;
+		kstub_acks[kstub_nr_acks].flags = flags;
 		kstub_acks[kstub_nr_acks++].ece =
 			tcp_sk(sk)->ecn_flags & TCP_ECN_DEMAND_CWR;
 	}
+}
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+void __tcp_send_ack(struct sock *sk, u32 rcv_nxt, u16 flags)
+{
+	kstub_record_ack(sk, rcv_nxt, flags);
+}
+#else
+void __tcp_send_ack(struct sock *sk, u32 rcv_nxt)
+{
+	kstub_record_ack(sk, rcv_nxt, 0);
+}
+#endif
+
+void kstub_tx_start(struct sock *sk)
+{
+	const struct tcp_congestion_ops *ops = inet_csk(sk)->icsk_ca_ops;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 1, 0)
+	if (ops->cwnd_event_tx_start)
+		ops->cwnd_event_tx_start(sk);
+#else
+	if (ops->cwnd_event)
+		ops->cwnd_event(sk, CA_EVENT_TX_START);
+#endif
 }
 
 void INET_ECN_dontxmit(struct sock *sk)
@@ -261,7 +287,7 @@ struct tcp_sock *kstub_sock(void)
 
 	memset(&tp, 0, sizeof(tp));
 	tp.icsk.sk.sk_state = TCP_ESTABLISHED;
-	tp.ecn_flags = TCP_ECN_OK;
+	tp.ecn_flags = KSTUB_ECN_ON;
 	tp.tos = 2;			/* ECT(0) */
 	tp.snd_cwnd = 10;
 	tp.snd_ssthresh = 0x7fffffff;

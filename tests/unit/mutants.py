@@ -7,6 +7,9 @@ Usage: tests/unit/mutants.py [-k SUBSTRING]
 """
 
 import argparse
+import concurrent.futures
+import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -14,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[2]
-SOURCES = ["tcp_dctcp_base.h", "tcp_xdctcp.c", "tcp_tdctcp.c", "tcp_tdctcp_trace.h"]
+SOURCES = ["tcp_dctcp_base.h", "tcp_dctcp_compat.h", "tcp_xdctcp.c", "tcp_tdctcp.c", "tcp_tdctcp_trace.h"]
 
 # (name, file, original text, mutated text, test binary that must fail)
 MUTANTS = [
@@ -27,8 +30,14 @@ MUTANTS = [
     ("window not restarted", "tcp_dctcp_base.h",
      "\tdctcp_base_new_window(tp, ca);\n\treturn true;", "\treturn true;", "xdctcp"),
     ("flushed ACK covers the new segment", "tcp_dctcp_base.h",
-     "__tcp_send_ack(sk, ca->prior_rcv_nxt);", "__tcp_send_ack(sk, tcp_sk(sk)->rcv_nxt);",
-     "xdctcp"),
+     "dctcp_compat_send_ack(sk, ca->prior_rcv_nxt);",
+     "dctcp_compat_send_ack(sk, tcp_sk(sk)->rcv_nxt);", "xdctcp"),
+    ("6.15+: flushed ACK asks for extra header flags", "tcp_dctcp_compat.h",
+     "__tcp_send_ack(sk, rcv_nxt, 0);", "__tcp_send_ack(sk, rcv_nxt, 0x80);", "xdctcp-7.3"),
+    ("6.15+: ECN test sees only AccECN", "tcp_dctcp_compat.h",
+     "return tcp_ecn_mode_any(tp);", "return tp->ecn_flags & TCP_ECN_MODE_ACCECN;", "tdctcp-7.3"),
+    ("7.1+: TX_START op not wired", "tcp_xdctcp.c",
+     "\t.cwnd_event_tx_start = xdctcp_tx_start,\n", "", "xdctcp-7.3"),
     ("flushed ACK carries the new state", "tcp_dctcp_base.h",
      "dctcp_ece_set(sk, ca->ce_state);\n", "dctcp_ece_set(sk, new_ce_state);\n", "xdctcp"),
     ("CE change not ACKed at once", "tcp_dctcp_base.h",
@@ -64,8 +73,7 @@ MUTANTS = [
     ("backoff halves n*alpha", "tcp_xdctcp.c",
      ">> (2 * DCTCP_ONE_SHIFT);", ">> (2 * DCTCP_ONE_SHIFT + 1);", "xdctcp"),
     ("idle restart ignored", "tcp_xdctcp.c",
-     "\t\tca->flow_start_bytes = tcp_sk(sk)->bytes_acked;\n\tdctcp_base_cwnd_event",
-     "\t\tca->flow_start_bytes = ca->flow_start_bytes;\n\tdctcp_base_cwnd_event", "xdctcp"),
+     "\tif (ev == CA_EVENT_TX_START)\n\t\txdctcp_tx_start(sk);\n", "", "xdctcp"),
     ("negative RTT taken as a sample", "tcp_tdctcp.c",
      "if (rtt_us < 0)\t\t/* no sample on this ACK */\n\t\treturn;", "", "tdctcp"),
     ("minRTT keeps the largest", "tcp_tdctcp.c",
@@ -124,6 +132,14 @@ MUTANTS = [
     ("counter reset accepts any number", "tcp_tdctcp.c",
      "if (kstrtouint_from_user(buf, len, 10, &v) || v)",
      "if (kstrtouint_from_user(buf, len, 10, &v))", "tdctcp"),
+    ("auto_thresholds ignored", "tcp_tdctcp.c",
+     "\tif (p->auto_thresholds)\n", "\tif (0)\n", "tdctcp"),
+    ("auto thresholds use minRTT as the rate's RTT", "tcp_tdctcp.c",
+     "div_u64((u64)pkts * rtt_us,", "div_u64((u64)pkts * min_rtt_us,", "tdctcp"),
+    ("auto T_high from the low count", "tcp_tdctcp.c",
+     "cwnd, p->auto_high_pkts);", "cwnd, p->auto_low_pkts);", "tdctcp"),
+    ("deferred cut recomputes T_high", "tcp_tdctcp.c",
+     "\tp.t_high_us = ca->t_high_us;\n", "", "tdctcp"),
     ("trace event reports cwnd after as before", "tcp_tdctcp.c",
      "\t\t\t      cwnd, target);", "\t\t\t      cwnd, cwnd);", "tdctcp"),
 ]
@@ -153,19 +169,33 @@ def run_mutant(name, path, old, new, binary, work):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-k", default="", help="only mutants whose name contains this")
+    ap.add_argument("-j", type=int, default=os.cpu_count() or 1, help="mutants built at once")
     args = ap.parse_args()
+    chosen = [m for m in MUTANTS if args.k in m[0]]
+    with tempfile.TemporaryDirectory() as base:
+        # one copy of the tree per worker: a mutant rewrites its sources
+        trees = queue.SimpleQueue()
+        for i in range(args.j):
+            work = Path(base) / str(i)
+            shutil.copytree(TOP / "tests" / "unit", work / "tests" / "unit",
+                            ignore=shutil.ignore_patterns("build", "__pycache__"))
+            trees.put(work)
+
+        def one(mutant):
+            work = trees.get()
+            try:
+                return run_mutant(*mutant, work)
+            finally:
+                trees.put(work)
+
+        with concurrent.futures.ThreadPoolExecutor(args.j) as pool:
+            verdicts = list(pool.map(one, chosen))
     killed = survived = 0
-    with tempfile.TemporaryDirectory() as work:
-        shutil.copytree(TOP / "tests" / "unit", Path(work) / "tests" / "unit",
-                        ignore=shutil.ignore_patterns("build", "__pycache__"))
-        for name, path, old, new, binary in MUTANTS:
-            if args.k not in name:
-                continue
-            verdict, why = run_mutant(name, path, old, new, binary, work)
-            ok = verdict == "killed"
-            killed += ok
-            survived += not ok
-            print(f"{'ok' if ok else 'not ok'} - mutant '{name}': {verdict} ({why})", flush=True)
+    for (name, *_), (verdict, why) in zip(chosen, verdicts, strict=True):
+        ok = verdict == "killed"
+        killed += ok
+        survived += not ok
+        print(f"{'ok' if ok else 'not ok'} - mutant '{name}': {verdict} ({why})", flush=True)
     print(f"{killed} passed, {survived} failed")
     return 0 if survived == 0 else 1
 

@@ -88,6 +88,9 @@ TEST(tdctcp_defaults_are_the_thesis)
 	EXPECT_EQ(p.t_low_us, 5000);
 	EXPECT_EQ(p.t_high_us, 50000);
 	EXPECT_EQ(p.direct_decrease, 0);
+	EXPECT_EQ(p.auto_thresholds, 0);
+	EXPECT_EQ(p.auto_low_pkts, 2);
+	EXPECT_EQ(p.auto_high_pkts, 10);
 }
 
 /* (1) alpha < 1/8, new_rtt < T_low: cwnd + 1 */
@@ -478,6 +481,108 @@ TEST(tdctcp_decrease_waits_for_congestion_event)
 	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 160);
 	dctcp_base(sk)->alpha_1024 = 512;
 	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 120);
+}
+
+/*
+ * auto_thresholds: a window of cwnd segments over new_rtt has
+ * cwnd * (new_rtt - minRTT) / new_rtt own segments queued; clear below
+ * auto_low_pkts (2), congested above auto_high_pkts (10).
+ */
+TEST(tdctcp_auto_thresholds_follow_own_queue)
+{
+	struct tdctcp ca = fresh();
+	u32 w;
+
+	EXPECT_EQ(param_write("auto_thresholds", "1"), 0);
+	/* minRTT 1 ms; 100 segments at 1.01 ms: ~1 queued: (1) */
+	EXPECT_EQ(decide(&ca, 1000, 0, 100, &w), TDCTCP_CLEAR);
+	EXPECT_EQ(decide(&ca, 1010, 0, 100, &w), TDCTCP_CLEAR);
+	EXPECT_EQ(w, 101);
+	/* 1.05 ms: ~4.8 queued, between the thresholds, RTT rising: (4) */
+	EXPECT_EQ(decide(&ca, 1050, 0, 100, &w), TDCTCP_RISING);
+	/*
+	 * 2 ms: 50 queued: (2), T_high = 1000 + 10 * 2000 / 100 = 1200 us,
+	 * 100 * (1 - 1/4 * (1 - 1200/2000)) = 90
+	 */
+	EXPECT_EQ(decide(&ca, 2000, 0, 100, &w), TDCTCP_SLOW);
+	EXPECT_EQ(w, 90);
+	/* a window of 10 cannot queue more than 10: never (2) */
+	EXPECT_EQ(decide(&ca, 100000, 0, 10, &w), TDCTCP_RISING);
+	/* heavy alpha keeps the right-hand column: (6) at 50 queued */
+	EXPECT_EQ(decide(&ca, 2000, 512, 100, &w), TDCTCP_SEVERE);
+	/* the fixed thresholds are ignored: 30 ms is far below T_low */
+	ca = fresh();
+	decide(&ca, 1000, 0, 100, &w);
+	EXPECT_EQ(decide(&ca, 3000, 0, 100, &w), TDCTCP_SLOW);
+	param_write("auto_thresholds", "0");
+	ca = fresh();
+	decide(&ca, 1000, 0, 100, &w);
+	EXPECT_EQ(decide(&ca, 3000, 0, 100, &w), TDCTCP_CLEAR);
+}
+
+/* The same queue in segments is the same case at any base RTT */
+TEST(tdctcp_auto_thresholds_scale_with_base_rtt)
+{
+	static const s32 base_us[] = { 50, 1000, 100000, 10000000 };
+	unsigned int i;
+	u32 w;
+
+	EXPECT_EQ(param_write("auto_thresholds", "1"), 0);
+	for (i = 0; i < ARRAY_SIZE(base_us); i++) {
+		struct tdctcp ca = fresh();
+		s32 b = base_us[i];
+
+		decide(&ca, b, 0, 100, &w);
+		/* 1 % above base: 1 queued */
+		EXPECT_EQ(decide(&ca, b + b / 100, 0, 100, &w), TDCTCP_CLEAR);
+		/* twice the base: 50 queued, cut to 90 as above */
+		EXPECT_EQ(decide(&ca, 2 * b, 0, 100, &w), TDCTCP_SLOW);
+		EXPECT_EQ(w, 90);
+	}
+	EXPECT_EQ(param_write("auto_low_pkts", "60"), 0);
+	{
+		struct tdctcp ca = fresh();
+
+		decide(&ca, 1000, 0, 100, &w);
+		/* 50 queued is now below the low threshold (60) */
+		EXPECT_EQ(decide(&ca, 2000, 0, 100, &w), TDCTCP_CLEAR);
+	}
+	param_write("auto_low_pkts", "2");
+	param_write("auto_thresholds", "0");
+}
+
+/* The deferred cut of (2) uses the T_high its decision computed */
+TEST(tdctcp_auto_thresholds_deferred_cut)
+{
+	setup();
+	EXPECT_EQ(param_write("auto_thresholds", "1"), 0);
+	tp->snd_cwnd = 100;
+	tp->snd_ssthresh = 10;
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 1000);		/* minRTT 1 ms: (1) */
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 2000);		/* (2): 100 -> 90, deferred */
+	EXPECT_EQ(ev.tcase, TDCTCP_SLOW);
+	EXPECT_EQ(ev.cwnd_after, 90);
+	/*
+	 * At the ECE the window is 200: a T_high recomputed from it would
+	 * be 1100 us; the decision's 1200 us gives 200 * 0.9 = 180.
+	 */
+	tp->snd_cwnd = 200;
+	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 180);
+	param_write("auto_thresholds", "0");
+}
+
+/* Out-of-range writes are refused and the old value kept */
+TEST(tdctcp_auto_threshold_params_validated)
+{
+	EXPECT_EQ(param_write("auto_thresholds", "2"), -EINVAL);
+	EXPECT_EQ(param_write("auto_low_pkts", "10001"), -EINVAL);
+	EXPECT_EQ(param_write("auto_high_pkts", "-1"), -EINVAL);
+	EXPECT_EQ(param_write("auto_high_pkts", ""), -EINVAL);
+	EXPECT_EQ(tdctcp_auto_thresholds, 0);
+	EXPECT_EQ(tdctcp_auto_low_pkts, 2);
+	EXPECT_EQ(tdctcp_auto_high_pkts, 10);
 }
 
 TEST(tdctcp_direct_decrease_option)

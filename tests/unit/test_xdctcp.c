@@ -204,13 +204,13 @@ TEST(xdctcp_idle_restart_starts_new_flow)
 	tp->snd_cwnd = 1000;
 	tp->bytes_acked = 3 * (u64)xdctcp_short_bytes;
 	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 2);		/* long */
-	MODULE_OPS.cwnd_event(sk, CA_EVENT_TX_START);
+	kstub_tx_start(sk);
 	EXPECT_EQ(xca->flow_start_bytes, tp->bytes_acked);
 	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 701);	/* short again */
 
 	EXPECT_EQ(param_write("idle_restart", "0"), 0);
 	tp->bytes_acked += xdctcp_short_bytes;
-	MODULE_OPS.cwnd_event(sk, CA_EVENT_TX_START);
+	kstub_tx_start(sk);
 	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 2);		/* still long */
 	EXPECT_EQ(param_write("idle_restart", "1"), 0);
 }

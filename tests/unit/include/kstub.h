@@ -2,9 +2,10 @@
 /*
  * Stand-ins for the few kernel interfaces the modules use, so that the
  * unit tests compile the modules' own source files unchanged in user
- * space.  Types and constants mirror Linux 6.1; kernel helpers that the
- * modules call (tcp_slow_start, __tcp_send_ack, ...) are small models
- * in kstub.c that record what the module asked for.
+ * space.  Types and constants mirror Linux 6.1, or with
+ * KSTUB_LINUX_VERSION the newer interfaces tcp_dctcp_compat.h adapts to;
+ * kernel helpers that the modules call (tcp_slow_start, __tcp_send_ack,
+ * ...) are small models in kstub.c that record what the module asked for.
  */
 #ifndef KSTUB_H
 #define KSTUB_H
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <linux/types.h>
+#include <linux/version.h>
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -28,6 +30,8 @@ typedef int64_t s64;
 
 #define U8_MAX		0xffU
 #define S32_MAX		INT32_MAX
+#define U32_MAX		UINT32_MAX
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define S32_MIN		INT32_MIN
 
 #define __read_mostly
@@ -186,7 +190,15 @@ enum tcp_ca_event {
 	CA_EVENT_ECN_IS_CE,
 };
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+#define TCP_ECN_MODE_RFC3168	0x1
+#define TCP_ECN_MODE_ACCECN	0x10
+#define TCP_ECN_MODE_ANY	(TCP_ECN_MODE_RFC3168 | TCP_ECN_MODE_ACCECN)
+#define KSTUB_ECN_ON		TCP_ECN_MODE_RFC3168
+#else
 #define TCP_ECN_OK		1
+#define KSTUB_ECN_ON		TCP_ECN_OK	/* what an ECN handshake sets */
+#endif
 #define TCP_ECN_QUEUE_CWR	2
 #define TCP_ECN_DEMAND_CWR	4
 #define TCP_CONG_NEEDS_ECN	0x2
@@ -213,6 +225,9 @@ struct tcp_congestion_ops {
 	void (*cong_avoid)(struct sock *sk, u32 ack, u32 acked);
 	void (*set_state)(struct sock *sk, u8 new_state);
 	void (*cwnd_event)(struct sock *sk, enum tcp_ca_event ev);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 1, 0)
+	void (*cwnd_event_tx_start)(struct sock *sk);
+#endif
 	void (*in_ack_event)(struct sock *sk, u32 flags);
 	void (*pkts_acked)(struct sock *sk, const struct ack_sample *sample);
 	void (*cong_control)(struct sock *sk, const struct rate_sample *rs);
@@ -305,7 +320,18 @@ void tcp_cong_avoid_ai(struct tcp_sock *tp, u32 w, u32 acked);
 u32 tcp_reno_ssthresh(struct sock *sk);
 void tcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked);
 u32 tcp_reno_undo_cwnd(struct sock *sk);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+void __tcp_send_ack(struct sock *sk, u32 rcv_nxt, u16 flags);
+
+static inline bool tcp_ecn_mode_any(const struct tcp_sock *tp)
+{
+	return tp->ecn_flags & TCP_ECN_MODE_ANY;
+}
+#else
 void __tcp_send_ack(struct sock *sk, u32 rcv_nxt);
+#endif
+/* the core's CA_EVENT_TX_START, delivered as the running kernel would */
+void kstub_tx_start(struct sock *sk);
 void INET_ECN_dontxmit(struct sock *sk);
 int tcp_register_congestion_control(struct tcp_congestion_ops *ca);
 void tcp_unregister_congestion_control(struct tcp_congestion_ops *ca);
@@ -314,6 +340,7 @@ void tcp_unregister_congestion_control(struct tcp_congestion_ops *ca);
 struct kstub_ack {
 	u32 rcv_nxt;		/* __tcp_send_ack's rcv_nxt */
 	bool ece;		/* TCP_ECN_DEMAND_CWR when it was sent */
+	u16 flags;		/* extra header flags asked for (6.15+) */
 };
 
 extern struct kstub_ack kstub_acks[64];
