@@ -1,0 +1,394 @@
+"""The experiments: what topology each builds, what it sweeps, what one
+run does.  The runner (dctestbed.runner) owns the loop, the monitors and
+the raw files; an experiment only starts traffic and returns rows.
+
+Every run(...) returns a dict of raw rows:
+  "completions": [(kind, size_bytes, fct_us)], "flows": [(flow, t_s, mbit)]
+and "busy_s", the seconds the traffic ran, over which goodput is computed.
+"""
+
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dctestbed import workload
+from dctestbed.topo import DumbbellTopo, FatTreeTopo, StarTopo
+
+PKG_DIR = Path(__file__).resolve().parents[1]       # mininet/, for PYTHONPATH
+APP_PORT = 5001
+IPERF_PORT = 5201
+STAR_MAX_WORKERS = 64
+SHORT_BYTES = 20_000
+BACKGROUND_MAX_S = 3600         # incast background flows run until the queries end
+BACKGROUND_WARMUP_S = 2.0       # ... and start this long before them
+FATTREE_SIZES = (2_000, 50_000, 1_000_000, 10_000_000)
+
+
+def app(host, *args, **popen):
+    """Start dctestbed.flowapp in a Mininet host."""
+    cmd = [sys.executable, "-m", "dctestbed.flowapp", *map(str, args)]
+    return host.popen(cmd, env={"PYTHONPATH": str(PKG_DIR), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+                      **popen)
+
+
+def end_stdin_process(proc, timeout=10):
+    """Stop a helper driven by stdin lines: end its input, then kill it if
+    it has not exited within timeout seconds."""
+    if proc.poll() is None:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_ok(proc, what, timeout):
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise RuntimeError(f"{what}: no result after {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed ({proc.returncode}): {err.strip()[-400:]}")
+    return out
+
+
+def read_completions(path):
+    rows = []
+    if Path(path).exists():
+        for line in Path(path).read_text().splitlines():
+            kind, size, fct = line.split(",")
+            rows.append((kind, int(size), float(fct)))
+    return rows
+
+
+def iperf_intervals(result, flow):
+    """(flow, t_s, mbit) per interval of an iperf3 -J result."""
+    out = []
+    for iv in result.get("intervals", []):
+        s = iv["sum"]
+        out.append((flow, round(s["end"], 3), round(s["bits_per_second"] / 1e6, 3)))
+    return out
+
+
+class Experiment:
+    name = ""
+    group_name = ""
+    kind = "query"
+
+    def __init__(self, opts):
+        self.opts = opts
+        self.servers = []
+
+    def groups(self):
+        return [""]
+
+    def topo(self):
+        raise NotImplementedError
+
+    def pair(self, tb):
+        """(sender, receiver) across the longest path, for the capacity check."""
+        raise NotImplementedError
+
+    def bottleneck(self, tb):
+        """The switch port whose queue is monitored."""
+        raise NotImplementedError
+
+    def hosts(self, tb, group):
+        """Hosts whose counters are read."""
+        return tb.net.hosts
+
+    def default_cc_hosts(self, tb, group):
+        """Hosts whose namespace default must be the run's congestion
+        control (iperf3 does not choose one per socket)."""
+        return tb.net.hosts
+
+    def port(self, cc):
+        """The app servers listen on one port per congestion control."""
+        return APP_PORT + self.opts.modules.index(cc)
+
+    def app_server(self, host):
+        self.servers.append(app(host, "server", "--port", APP_PORT, "--cc", ",".join(self.opts.modules)))
+
+    def setup(self, tb):
+        """Start long-lived servers."""
+
+    def enter_group(self, tb, group):
+        """Change what a group changes (K for the K sweep)."""
+
+    def run(self, tb, rundir, cc, group, rep):
+        raise NotImplementedError
+
+    def teardown(self):
+        for p in self.servers:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+
+    def iperf_servers(self, host, count):
+        """One-off iperf3 servers, started in each run after the namespace
+        default is set: a listener takes the default when it is created."""
+        for i in range(count):
+            self.servers.append(host.popen(["iperf3", "-s", "-1", "-p", str(IPERF_PORT + i)]))
+        wait_listening(host, [IPERF_PORT + i for i in range(count)])
+
+    def iperf(self, client, server, port, seconds, delay=0.0):
+        cmd = f"exec iperf3 -c {server.IP()} -p {port} -t {seconds} -i 0.5 -J --connect-timeout 5000"
+        if delay:
+            cmd = f"sleep {delay}; {cmd}"
+        return client.popen(["sh", "-c", cmd])
+
+
+def wait_listening(host, ports, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = host.cmd("ss -ltnH")
+        if all(f":{p} " in out for p in ports):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{host.name}: nothing listening on {ports}")
+
+
+class Aggregator:
+    """One long-lived flowapp aggregator: incast runs on request."""
+
+    def __init__(self, host):
+        self.proc = app(host, "aggregator", stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._expect("ready")
+
+    def _expect(self, word):
+        line = self.proc.stdout.readline().strip()
+        if line != word:
+            err = self.proc.stderr.read() if self.proc.poll() is not None else ""
+            raise RuntimeError(f"incast aggregator: {line or 'exited'} {err.strip()[-300:]}")
+
+    def run(self, cc, workers, port, nbytes, queries, out, gap_ms=0):
+        self.proc.stdin.write(f"{cc} {','.join(workers)} {port} {nbytes} {queries} {gap_ms} {out}\n")
+        self.proc.stdin.flush()
+        self._expect("done")
+
+    def close(self):
+        end_stdin_process(self.proc)
+
+
+def close_aggregator(exp):
+    if getattr(exp, "agg", None):
+        exp.agg.close()
+        exp.agg = None
+
+
+def peer_port(host):
+    """The switch port facing host (the last hop to it)."""
+    link = host.defaultIntf().link
+    return link.intf2.name if link.intf1.node is host else link.intf1.name
+
+
+class Incast(Experiment):
+    """An aggregator (h1) queries N workers over persistent connections;
+    each answers S/N bytes.  Bottleneck: the switch port to h1.  With
+    --background B, B more hosts send long iperf3 flows to h1 through the
+    same port while the queries run (the DCTCP paper's Table 2)."""
+    name, group_name, kind = "incast", "N", "query"
+
+    def groups(self):
+        return [str(n) for n in self.opts.n]
+
+    def topo(self):
+        return StarTopo(n=max(self.opts.n) + 1 + self.opts.background)
+
+    def pair(self, tb):
+        return tb.host("h2"), tb.host("h1")
+
+    def senders(self, tb):
+        """The background hosts, after the largest group of workers."""
+        first = max(self.opts.n) + 2
+        return [tb.host(f"h{i}") for i in range(first, first + self.opts.background)]
+
+    def bottleneck(self, tb):
+        return peer_port(tb.host("h1"))
+
+    def workers(self, tb, n):
+        return [tb.host(f"h{i}") for i in range(2, n + 2)]
+
+    def hosts(self, tb, group):
+        return [tb.host("h1"), *self.workers(tb, int(group)), *self.senders(tb)]
+
+    def default_cc_hosts(self, tb, group):
+        # the app's sockets choose their congestion control; iperf3 cannot
+        return [tb.host("h1"), *self.senders(tb)] if self.opts.background else []
+
+    def setup(self, tb):
+        for w in self.workers(tb, max(self.opts.n)):
+            self.app_server(w)
+        self.agg = Aggregator(tb.host("h1"))
+
+    def teardown(self):
+        close_aggregator(self)
+        super().teardown()
+
+    def run(self, tb, rundir, cc, group, rep):
+        out = rundir / "qct.csv"
+        workers = [w.IP() for w in self.workers(tb, int(group))]
+        background = []
+        if self.opts.background:
+            self.iperf_servers(tb.host("h1"), self.opts.background)
+            background = [self.iperf(h, tb.host("h1"), IPERF_PORT + i, BACKGROUND_MAX_S)
+                          for i, h in enumerate(self.senders(tb))]
+            time.sleep(BACKGROUND_WARMUP_S)
+        try:
+            self.agg.run(cc, workers, self.port(cc), self.opts.bytes, self.opts.queries, out)
+        finally:
+            for p in background:    # the servers end with their client
+                p.kill()
+                p.wait()
+        rows = read_completions(out)
+        if background:      # the port was busy all along: goodput over the whole run
+            return {"completions": rows}
+        return {"completions": rows, "busy_s": sum(r[2] for r in rows) / 1e6}
+
+
+class QueueBuildup(Experiment):
+    """Two long flows h1, h2 -> r share the s1 -> s2 bottleneck with 20 KB
+    request/responses that r fetches from h3 every interval."""
+    name, group_name, kind = "queue-buildup", "", "short"
+
+    def topo(self):
+        return DumbbellTopo(n=3)
+
+    def pair(self, tb):
+        return tb.host("h1"), tb.host("r")
+
+    def bottleneck(self, tb):
+        return tb.net.linksBetween(tb.net.get("s1"), tb.net.get("s2"))[0].intf1.name
+
+    def setup(self, tb):
+        self.app_server(tb.host("h3"))
+
+    def run(self, tb, rundir, cc, group, rep):
+        d = self.opts.duration
+        self.iperf_servers(tb.host("r"), 2)
+        longs = [self.iperf(tb.host(f"h{i + 1}"), tb.host("r"), IPERF_PORT + i, d) for i in range(2)]
+        sched = rundir / "schedule.csv"
+        warm, gap = 1.0, self.opts.interval_ms / 1000
+        starts = [warm + i * gap for i in range(int((d - warm - 1) / gap))]
+        sched.write_text("".join(f"{t:.3f},{SHORT_BYTES}\n" for t in starts))
+        out = rundir / "fct.csv"
+        p = app(tb.host("r"), "flows", "--server", tb.host("h3").IP(), "--port", self.port(cc),
+                "--schedule", sched, "--kind", "short", "--out", out, "--cc", cc)
+        wait_ok(p, "short flows", timeout=d + 60)
+        flows = []
+        for i, lp in enumerate(longs):
+            flows += iperf_intervals(json.loads(wait_ok(lp, "iperf3", d + 30)), f"h{i + 1}")
+        return {"completions": read_completions(out), "flows": flows, "busy_s": d}
+
+
+class KSweep(Experiment):
+    """Two long flows through the dumbbell bottleneck for each K."""
+    name, group_name, kind = "k-sweep", "K", "flow"
+
+    def groups(self):
+        return [str(k) for k in self.opts.k_list]
+
+    topo, pair, bottleneck = QueueBuildup.topo, QueueBuildup.pair, QueueBuildup.bottleneck
+
+    def enter_group(self, tb, group):
+        tb.shape(self.opts.port(k=int(group)))
+
+    def run(self, tb, rundir, cc, group, rep):
+        d = self.opts.duration
+        self.iperf_servers(tb.host("r"), 2)
+        longs = [self.iperf(tb.host(f"h{i + 1}"), tb.host("r"), IPERF_PORT + i, d) for i in range(2)]
+        flows = []
+        for i, lp in enumerate(longs):
+            flows += iperf_intervals(json.loads(wait_ok(lp, "iperf3", d + 30)), f"h{i + 1}")
+        return {"flows": flows, "busy_s": d}
+
+
+class Convergence(Experiment):
+    """Flows join one by one every step seconds, then leave in reverse."""
+    name, group_name, kind = "convergence", "", "flow"
+
+    def topo(self):
+        return DumbbellTopo(n=self.opts.flows)
+
+    pair, bottleneck = QueueBuildup.pair, QueueBuildup.bottleneck
+
+    def run(self, tb, rundir, cc, group, rep):
+        n, step = self.opts.flows, self.opts.step
+        self.iperf_servers(tb.host("r"), n)
+        procs = []
+        for i in range(n):
+            seconds = (2 * (n - 1 - i) + 1) * step
+            procs.append(self.iperf(tb.host(f"h{i + 1}"), tb.host("r"), IPERF_PORT + i, seconds,
+                                    delay=i * step))
+        flows = []
+        for i, p in enumerate(procs):
+            res = json.loads(wait_ok(p, "iperf3", (2 * n + 2) * step + 30))
+            flows += [(f, round(t + i * step, 3), m) for f, t, m in iperf_intervals(res, f"h{i + 1}")]
+        return {"flows": flows, "busy_s": (2 * n - 1) * step}
+
+
+class FatTree(Experiment):
+    """The thesis set-up: 15-to-1 incast on the k = 4 fat-tree, with two
+    long background flows between other pods, web-search flows at a given
+    load, and probe flows of 2 KB, 50 KB, 1 MB and 10 MB for FCT by size."""
+    name, group_name, kind = "fattree", "", "query"
+
+    def topo(self):
+        return FatTreeTopo(k=4)
+
+    def agg_host(self, tb):
+        return tb.net.hosts[0]
+
+    def pair(self, tb):
+        return tb.net.hosts[-1], tb.net.hosts[0]
+
+    def bottleneck(self, tb):
+        return peer_port(self.agg_host(tb))
+
+    def default_cc_hosts(self, tb, group):
+        hosts = tb.net.hosts
+        return [hosts[5], hosts[9], hosts[12], hosts[14]]      # the iperf3 pairs
+
+    def setup(self, tb):
+        for h in tb.net.hosts[1:]:
+            self.app_server(h)
+        self.agg = Aggregator(self.agg_host(tb))
+
+    def teardown(self):
+        close_aggregator(self)
+        super().teardown()
+
+    def run(self, tb, rundir, cc, group, rep):
+        hosts, d = tb.net.hosts, self.opts.duration
+        self.iperf_servers(hosts[5], 1)
+        self.iperf_servers(hosts[9], 1)
+        longs = [self.iperf(hosts[12], hosts[5], IPERF_PORT, d),
+                 self.iperf(hosts[14], hosts[9], IPERF_PORT, d)]
+        rng = random.Random(self.opts.seed * 1000 + rep)
+        web = workload.poisson_flows(rng, self.opts.load, self.opts.rate, d - 2)
+        probes = [(1.0 + i * 1.5, FATTREE_SIZES[i % 4]) for i in range(int((d - 3) / 1.5))]
+        procs = []
+        for name, plan, client, server in (("web", web, hosts[1], hosts[6]),
+                                          ("probe", probes, hosts[2], hosts[10])):
+            sched = rundir / f"{name}.csv"
+            sched.write_text("".join(f"{t:.3f},{s}\n" for t, s in plan))
+            procs.append(app(client, "flows", "--server", server.IP(), "--port", self.port(cc),
+                             "--schedule", sched, "--kind", "flow", "--out", rundir / "fct.csv",
+                             "--cc", cc))
+        self.agg.run(cc, [h.IP() for h in hosts[1:]], self.port(cc), self.opts.bytes,
+                     self.opts.queries, rundir / "qct.csv", gap_ms=100)
+        for p in procs:
+            wait_ok(p, "flows", timeout=d + 120)
+        flows = []
+        for i, lp in enumerate(longs):
+            flows += iperf_intervals(json.loads(wait_ok(lp, "iperf3", d + 30)), f"bg{i}")
+        return {"completions": read_completions(rundir / "qct.csv") + read_completions(rundir / "fct.csv"),
+                "flows": flows, "busy_s": d}
+
+
+EXPERIMENTS = {e.name: e for e in (Incast, QueueBuildup, KSweep, Convergence, FatTree)}

@@ -1,0 +1,401 @@
+"""Run an experiment: check the options, prepare the kernel, build the
+network, check its capacity, then for each group, repetition and
+congestion control run the traffic with the monitors on, appending raw
+rows as they come.  Ctrl-C or a failure stops the loop, tears the network
+down and still writes the report of what was gathered.
+"""
+
+import contextlib
+import csv
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dctestbed import options as opt
+from dctestbed.experiments import APP_PORT, EXPERIMENTS, IPERF_PORT, end_stdin_process, wait_ok
+from dctestbed.monitor import COUNTERS, counter_deltas, parse_counters, parse_probe
+from dctestbed.testbed import Testbed, cleanup, run
+from dctestbed.variants import VariantError, Variants, module_of, module_params, params_of
+
+TOP = Path(__file__).resolve().parents[2]
+RAW_HEADERS = {
+    "completions": "cc,group,rep,kind,size_bytes,fct_us",
+    "queue": "cc,group,rep,t_s,qlen_pkts,backlog_bytes",
+    "probe": "cc,group,rep,t_s,flow,cwnd_pkts,srtt_us",
+    "counters": "cc,group,rep,host,name,value",
+    "runs": "cc,group,rep,duration_s,tx_bytes,goodput_mbit,qdisc_drops,qdisc_marks,queue_samples",
+    "flows": "cc,group,rep,flow,t_s,mbit",
+    "cases": "cc,group,rep,case,count",
+}
+CASE_COUNT = Path("/sys/kernel/debug/tdctcp/case_count")
+
+
+def say(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def prepare_kernel(ccs):
+    """Modules for every selected congestion control (this tree's builds of
+    xdctcp/tdctcp when present), the qdiscs, tracefs, and the allowed list
+    non-initial namespaces need."""
+    for mod in ("sch_htb", "sch_red", "openvswitch"):
+        run(["modprobe", mod], check=False)
+    for cc in ccs:
+        if cc in opt.available_ccs():
+            continue
+        ko = TOP / f"tcp_{cc}.ko"
+        if ko.exists():
+            run(["insmod", ko])
+        else:
+            run(["modprobe", f"tcp_{cc}"])
+    if not os.path.ismount("/sys/kernel/tracing"):
+        run(["mount", "-t", "tracefs", "none", "/sys/kernel/tracing"], check=False)
+    if not os.path.ismount("/sys/kernel/debug"):
+        run(["mount", "-t", "debugfs", "none", "/sys/kernel/debug"], check=False)
+    allowed = Path("/proc/sys/net/ipv4/tcp_allowed_congestion_control")
+    names = set(allowed.read_text().split()) | set(ccs)
+    allowed.write_text(" ".join(sorted(names)) + "\n")
+
+
+class RawFiles:
+    """raw/<name>.csv, appended run by run."""
+
+    def __init__(self, raw):
+        raw.mkdir(parents=True, exist_ok=True)
+        self.files = {}
+        for name, header in RAW_HEADERS.items():
+            f = open(raw / f"{name}.csv", "w", newline="")  # noqa: SIM115 - closed in close()
+            f.write(header + "\n")
+            self.files[name] = f
+
+    def add(self, name, key, rows):
+        w = csv.writer(self.files[name])
+        for r in rows:
+            w.writerow((*key, *r))
+        self.files[name].flush()
+
+    def close(self):
+        for f in self.files.values():
+            f.close()
+
+
+def host_counters(host):
+    """nstat counters of a Mininet host, read through its shell's /proc
+    entry (no process started)."""
+    text = ""
+    for name in ("netstat", "snmp"):
+        text += Path(f"/proc/{host.pid}/net/{name}").read_text()
+    return parse_counters(text)
+
+
+def iperf_mbit(tb, src, dst, seconds):
+    srv = dst.popen(["iperf3", "-s", "-1", "-p", str(IPERF_PORT + 99)])
+    try:
+        time.sleep(1.0)
+        cli = src.popen(["iperf3", "-c", dst.IP(), "-p", str(IPERF_PORT + 99), "-t", str(seconds),
+                         "-J", "--connect-timeout", "5000"])
+        res = json.loads(wait_ok(cli, "capacity iperf3", seconds + 30))
+        return res["end"]["sum_received"]["bits_per_second"] / 1e6
+    finally:
+        if srv.poll() is None:
+            srv.kill()
+        srv.wait()
+
+
+def base_rtt_us(src, dst):
+    """min and median of 20 pings on the idle shaped path, in us."""
+    out = src.cmd(f"ping -n -c 20 -i 0.05 -W 1 {dst.IP()}")
+    rtts = sorted(float(x) * 1000 for x in re.findall(r"time=([\d.]+) ms", out))
+    if not rtts:
+        raise RuntimeError(f"no ping reply from {dst.name}: {out.strip()[-200:]}")
+    return rtts[0], rtts[len(rtts) // 2]
+
+
+class Monitor:
+    def __init__(self, dev, hz, probe_filter):
+        env = dict(os.environ, PYTHONPATH=str(TOP / "mininet"))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dctestbed.monitor", "--dev", dev, "--hz", str(hz),
+             "--probe-filter", probe_filter],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            start_new_session=True)        # Ctrl-C goes to the runner, which stops it
+        self._expect("ready")
+
+    def _expect(self, word):
+        line = self.proc.stdout.readline().strip()
+        if line != word:
+            raise RuntimeError(f"monitor: expected {word!r}, got {line!r}")
+
+    def start(self, queue_out, probe_out=None):
+        self.proc.stdin.write(f"start {queue_out} {probe_out or ''}\n")
+        self.proc.stdin.flush()
+        self._expect("ok")
+
+    def stop(self):
+        self.proc.stdin.write("stop\n")
+        self.proc.stdin.flush()
+        self._expect("ok")
+
+    def close(self):
+        end_stdin_process(self.proc)
+
+
+def emulation():
+    """vm under virtme-ng (software emulation unless KVM), else native."""
+    cmdline = Path("/proc/cmdline").read_text()
+    return "vm" if "virtme" in cmdline else "native"
+
+
+def fmt_time(s):
+    return f"{int(s) // 60}:{int(s) % 60:02d}"
+
+
+def check_capacity(o, exp, tb, params):
+    """Measure the unshaped capacity of the longest path; choose or check the rate."""
+    src, dst = exp.pair(tb)
+    say(f"capacity check: unshaped iperf3 {src.name} -> {dst.name}, 2 x {o.capacity_seconds} s")
+    # the better of two: emulation noise only ever lowers a measurement
+    samples = [iperf_mbit(tb, src, dst, o.capacity_seconds) for _ in range(2)]
+    cap = max(samples)
+    params["capacity_mbit"] = round(cap, 1)
+    params["capacity_samples_mbit"] = [round(c, 1) for c in samples]
+    safe = cap * o.safe_fraction
+    if o.rate is None:
+        fitting = [r for r in opt.RATE_LADDER if r <= safe]
+        if not fitting:
+            raise opt.OptionError(f"--rate: the path carries only {cap:.1f} Mbit/s unshaped; "
+                                  f"no rate of {opt.RATE_LADDER} is within {o.safe_fraction:.0%} of it")
+        o.rate = fitting[0]
+        say(f"capacity {cap:.1f} Mbit/s: rate {o.rate:g} Mbit/s (the highest within "
+            f"{o.safe_fraction:.0%} of it)")
+    elif o.rate > safe:
+        msg = (f"--rate {o.rate:g} Mbit/s exceeds {o.safe_fraction:.0%} of the measured capacity "
+               f"{cap:.1f} Mbit/s: the emulated path cannot carry it faithfully")
+        if not o.force:
+            raise opt.OptionError(msg + " (use --force to run anyway)")
+        say(f"WARNING: {msg}; running anyway (--force)")
+        params["warning"] = msg
+    else:
+        say(f"capacity {cap:.1f} Mbit/s: rate {o.rate:g} Mbit/s passes")
+    params["rate_mbit"] = o.rate
+
+
+def read_cases():
+    """tdctcp's decisions per case so far, {case: count}."""
+    try:
+        text = CASE_COUNT.read_text()
+    except OSError:
+        return {}
+    return {int(c): int(n) for c, n in (line.split() for line in text.splitlines())}
+
+
+@dataclass
+class RunStart:
+    """What one run's record is measured against."""
+    hosts: list
+    counters: dict
+    qdisc: dict
+    t0: float
+    probe_out: Path | None
+    cases: dict
+
+
+def one_run(o, exp, tb, files, mon, bottleneck, key, tmp, variants):
+    label, group, rep = key
+    cc = module_of(label)
+    variants.apply(label)
+    hosts = exp.hosts(tb, group)
+    tb.set_default_cc(exp.default_cc_hosts(tb, group), cc)
+    for f in tmp.glob("*"):
+        f.unlink()
+    start = RunStart(hosts, {h.name: host_counters(h) for h in hosts}, tb.qdisc_stats(bottleneck),
+                     0.0, tmp / "probe.txt" if rep < o.probe_reps and mon else None,
+                     read_cases() if cc == "tdctcp" else {})
+    if mon:
+        mon.start(tmp / "queue.csv", start.probe_out)
+    start.t0 = time.monotonic()
+    rows, goodput = {}, 0.0
+    try:
+        rows = exp.run(tb, tmp, cc, group, rep)
+    finally:
+        with deferred_interrupts():
+            goodput = record(files, key, rows, start, mon, tb, bottleneck, tmp)
+    return rows, goodput
+
+
+def record(files, key, rows, start, mon, tb, bottleneck, tmp):
+    """Write one run's raw data and return its goodput in Mbit/s; runs.csv
+    last, so a row there means the run's other files are complete."""
+    # incast: the time queries were outstanding, not process start-up
+    duration = rows.get("busy_s") or time.monotonic() - start.t0
+    if mon:
+        mon.stop()
+    q1 = tb.qdisc_stats(bottleneck)
+    for h in start.hosts:
+        d = counter_deltas(start.counters[h.name], host_counters(h))
+        files.add("counters", key, [(h.name, n, d[n]) for n in COUNTERS])
+    samples = []
+    if (tmp / "queue.csv").exists():
+        with open(tmp / "queue.csv") as f:
+            samples = [line.rstrip().split(",") for line in f]
+        files.add("queue", key, samples)
+    if start.probe_out and start.probe_out.exists():
+        with open(start.probe_out, errors="replace") as f:
+            files.add("probe", key, parse_probe(f))
+    if start.cases:
+        cases1 = read_cases()
+        files.add("cases", key, [(c, cases1[c] - start.cases[c]) for c in sorted(cases1)])
+    files.add("completions", key, rows.get("completions", []))
+    files.add("flows", key, rows.get("flows", []))
+    tx = q1["bytes"] - start.qdisc["bytes"]
+    goodput = tx * 8 / duration / 1e6
+    files.add("runs", key, [(round(duration, 3), tx, round(goodput, 3),
+                             q1["drops"] - start.qdisc["drops"], q1["marks"] - start.qdisc["marks"],
+                             len(samples))])
+    return goodput
+
+
+@contextlib.contextmanager
+def deferred_interrupts():
+    """Hold Ctrl-C (and SIGTERM, which the runner turns into it) until the
+    block is done, then raise it: a run's raw data is written whole."""
+    pending = []
+    old = {sig: signal.signal(sig, lambda s, frame: pending.append(s))
+           for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    if pending:
+        raise KeyboardInterrupt
+
+
+def progress(i, total, t_start, key, rows, goodput, o, kind):
+    cc, group, rep = key
+    done = time.monotonic() - t_start
+    eta = done / i * (total - i)
+    bar = "#" * (20 * i // total) + "." * (20 - 20 * i // total)
+    fcts = sorted(f for k, _, f in rows.get("completions", []) if k == kind)
+    what = f"{len(fcts)} {kind}, p99 {fcts[min(len(fcts) - 1, int(0.99 * len(fcts)))] / 1000:.1f} ms, " \
+        if fcts else ""
+    g = f"{group} " if group else ""
+    say(f"[{bar}] {i}/{total} {g}{cc} rep {rep + 1}: {what}goodput {goodput:.1f}/{o.rate:g} Mbit/s"
+        f"  elapsed {fmt_time(done)} eta {fmt_time(eta)}")
+
+
+def execute(o, argv):
+    """Run the experiment of checked options o; return the run directory."""
+    exp = EXPERIMENTS[o.experiment](o)
+    out = Path(o.out)
+    if out.exists():
+        shutil.rmtree(out / "raw", ignore_errors=True)
+        shutil.rmtree(out / "plots", ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / "tmp"
+    tmp.mkdir(exist_ok=True)
+    groups = exp.groups()
+    params = {
+        "experiment": o.experiment, "ccs": o.ccs, "groups": groups,
+        "group_name": exp.group_name,
+        "reps": o.reps, "rate_mbit": o.rate, "k_pkts": o.k, "buffer_pkts": o.buffer,
+        "rto_min_ms": o.rto_min_ms, "kernel": platform.release(),
+        "emulation": emulation(),
+        "command": "python3 -m dctestbed " + " ".join(argv),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "options": o.as_dict(),
+    }
+    if o.experiment in ("incast", "fattree"):
+        params["response_bytes"] = o.bytes
+    say(f"{o.experiment}: {', '.join(o.ccs)}; {exp.group_name or 'groups'} {groups}; "
+        f"{o.reps} reps; output {out}")
+    prepare_kernel(o.modules)
+    variants = Variants(o.ccs)
+    try:
+        variants.validate()
+    except VariantError as e:
+        raise opt.OptionError(str(e)) from None
+    # each label's overrides on top of the modules' parameters as loaded
+    params["variants"] = {label: params_of(label) for label in o.ccs}
+    params["module_params"] = {m: module_params(m) for m in o.modules}
+    cleanup()
+    files = RawFiles(out / "raw")
+    tb, mon = Testbed(exp.topo()), None
+    interrupted = None
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    old_term = signal.signal(signal.SIGTERM, on_term)
+    try:
+        t = time.monotonic()
+        say("building the network")
+        tb.start()
+        say(f"network up in {time.monotonic() - t:.0f} s: {len(tb.net.hosts)} hosts, "
+            f"{len(tb.net.switches)} switches")
+        check_capacity(o, exp, tb, params)
+        tb.shape(o.port())
+        bottleneck = exp.bottleneck(tb)
+        src, dst = exp.pair(tb)
+        rtt_min, rtt_med = base_rtt_us(src, dst)
+        params.update(base_rtt_us=round(rtt_min, 1), base_rtt_median_us=round(rtt_med, 1),
+                      bottleneck=bottleneck)
+        say(f"base RTT {src.name} -> {dst.name}: min {rtt_min:.0f} us, median {rtt_med:.0f} us")
+        tb.init_hosts(o.rto_min_ms)
+        exp.setup(tb)
+        if o.monitor:
+            mon = Monitor(bottleneck, o.hz, exp_probe_filter(o.experiment))
+        total = len(groups) * o.reps * len(o.ccs)
+        i, t_start = 0, time.monotonic()
+        for group in groups:
+            exp.enter_group(tb, group)
+            for rep in range(o.reps):
+                order = o.ccs[rep % len(o.ccs):] + o.ccs[:rep % len(o.ccs)]
+                for cc in order:
+                    key = (cc, group, rep)
+                    rows, goodput = one_run(o, exp, tb, files, mon, bottleneck, key, tmp, variants)
+                    i += 1
+                    progress(i, total, t_start, key, rows, goodput, o, exp.kind)
+    except KeyboardInterrupt:
+        interrupted = "interrupted (Ctrl-C or SIGTERM)"
+    except Exception as e:      # keep the data and clean up, then report the failure
+        interrupted = f"failed: {e}"
+        if isinstance(e, opt.OptionError):
+            raise
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+        # each step on its own: one failing must not keep the next, or the
+        # params.json that makes the raw data readable, from happening
+        for step in (variants.restore, mon.close if mon else None, exp.teardown, tb.stop, cleanup):
+            if step is None:
+                continue
+            try:
+                step()
+            except Exception as e:      # noqa: BLE001 - reported, the rest still runs
+                say(f"clean-up: {step.__qualname__} failed: {e}")
+                interrupted = interrupted or f"failed in clean-up: {e}"
+        files.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        params["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        if interrupted:
+            params["interrupted"] = interrupted
+        (out / "params.json").write_text(json.dumps(params, indent=2) + "\n")
+    if interrupted:
+        say(f"{interrupted}; raw data so far kept in {out / 'raw'}")
+    return out, interrupted
+
+
+def exp_probe_filter(name):
+    """tcp_probe on the data senders only: the app servers (sport) and
+    iperf3 clients (dport)."""
+    return (f"(sport >= {APP_PORT} && sport < {APP_PORT + 20}) || "
+            f"(dport >= {IPERF_PORT} && dport < {IPERF_PORT + 50})")

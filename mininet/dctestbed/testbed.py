@@ -1,0 +1,167 @@
+"""A running Mininet network with the testbed's port and host settings.
+
+Testbed(topo) builds the network with Open vSwitch (no controller),
+turns segmentation offloads off on every interface and gives access to
+what experiments change between runs: the switch ports' RED
+configuration, each host's congestion control, ECN and minimum RTO.
+stop() tears everything down; cleanup() removes what a killed run left.
+"""
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from mininet.clean import cleanup as mn_cleanup
+from mininet.link import Link
+from mininet.log import setLogLevel
+from mininet.net import Mininet
+from mininet.node import OVSBridge, OVSSwitch
+
+from dctestbed import ovs
+from dctestbed.port import offloads_off
+
+ECN_CCS = {"dctcp", "xdctcp", "tdctcp"}
+
+
+def ecn_for(cc):
+    """tcp_ecn for a congestion control: the DCTCP family needs ECN; the
+    TCP baselines run without it, as in the DCTCP paper."""
+    return 1 if cc in ECN_CCS else 0
+
+
+def run(args, check=True):
+    p = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, args))}: {p.stderr.strip()}")
+    return p
+
+
+LEFTOVER_PROGRAMS = ("dctestbed", "iperf3")
+# the helpers a run starts in our own namespace, which live only during a run
+RUN_HELPERS = ("dctestbed.monitor", "dctestbed.flowapp")
+
+
+def leftover_pids(proc=Path("/proc")):
+    """Programs of a killed run: dctestbed's and iperf3 processes still
+    running in a network namespace other than ours (a run's hosts are
+    namespaces; nothing of ours runs in one before the network exists),
+    and its monitor or traffic programs anywhere."""
+    try:
+        own = os.readlink(proc / "self" / "ns" / "net")
+    except OSError:
+        return []
+    pids = []
+    for d in proc.iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            argv = (d / "cmdline").read_bytes().split(b"\0")
+            net = os.readlink(d / "ns" / "net")
+        except OSError:
+            continue            # gone, or a kernel thread
+        words = b" ".join(argv).decode(errors="replace")
+        if (net != own and any(p in words for p in LEFTOVER_PROGRAMS)) or \
+                any(h in words for h in RUN_HELPERS):
+            pids.append(int(d.name))
+    return pids
+
+
+def cleanup():
+    """Remove what an earlier run left: its traffic programs, namespaces,
+    veths and OVS bridges (mn -c)."""
+    for pid in leftover_pids():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    setLogLevel("error")
+    try:
+        ovs.start()
+    except ovs.OvsError:
+        pass
+    mn_cleanup()
+
+
+class Testbed:
+    def __init__(self, topo):
+        self.topo = topo
+        self.net = None
+
+    def start(self):
+        setLogLevel("error")
+        ovs.start()
+        multipath = hasattr(self.topo, "install_routes")
+        self.net = Mininet(topo=self.topo, switch=OVSSwitch if multipath else OVSBridge,
+                           controller=None, link=Link, autoSetMacs=True, waitConnected=False)
+        self.net.start()
+        if multipath:
+            self.topo.install_routes(self.net)
+        for h in self.net.hosts:
+            for intf in h.intfList():
+                if intf.name != "lo":
+                    h.cmd(" ".join(offloads_off(intf.name)))
+        for dev in self.switch_ports():
+            run(offloads_off(dev), check=False)
+        return self
+
+    def stop(self):
+        if self.net is not None:
+            self.net.stop()
+            self.net = None
+
+    def host(self, name):
+        return self.net.get(name)
+
+    def switch_ports(self):
+        return [i.name for s in self.net.switches for i in s.intfList() if i.name != "lo"]
+
+    def _tc_batch(self, lines, force=False):
+        """tc commands in one process (-force: go on past errors)."""
+        p = subprocess.run(["tc", *(["-force"] if force else []), "-batch", "-"],
+                           input="\n".join(lines) + "\n", capture_output=True, text=True)
+        if p.returncode != 0 and not force:
+            raise RuntimeError(f"tc -batch: {p.stderr.strip()}")
+
+    def shape(self, port, ecn=True):
+        """HTB + RED (port) on every switch egress, replacing what was there."""
+        self.unshape()
+        self._tc_batch([" ".join(cmd[1:]) for dev in self.switch_ports()
+                        for cmd in port.tc_commands(dev, ecn=ecn)])
+
+    def unshape(self):
+        self._tc_batch([f"qdisc del dev {dev} root" for dev in self.switch_ports()], force=True)
+
+    def init_hosts(self, rto_min_ms=None):
+        """Every host: ECN off by default (the DCTCP family negotiates it
+        per socket, as its congestion control needs ECN) and, optionally,
+        a minimum RTO on its routes (6.1 has no sysctl for it)."""
+        for h in self.net.hosts:
+            cmd = "sysctl -qw net.ipv4.tcp_congestion_control=cubic net.ipv4.tcp_ecn=0"
+            if rto_min_ms:
+                # every link route of the host, again with the minimum RTO
+                cmd += (" && ip -o route show scope link | sed 's/ rto_min[ a-z]* [0-9a-z]*//' | "
+                        f"while read -r r; do ip route replace $r rto_min {rto_min_ms}ms; done")
+            out = h.cmd(cmd + " && echo ok")
+            if not out.strip().endswith("ok"):
+                raise RuntimeError(f"{h.name}: host set-up failed: {out.strip()}")
+
+    def set_default_cc(self, hosts, cc):
+        """The namespace default congestion control and tcp_ecn of each
+        host, for programs that do not choose one per socket (iperf3)."""
+        for h in hosts:
+            out = h.cmd(f"sysctl -qw net.ipv4.tcp_congestion_control={cc} "
+                        f"net.ipv4.tcp_ecn={ecn_for(cc)} && echo ok")
+            if "ok" not in out:
+                raise RuntimeError(f"{h.name}: cannot select {cc}: {out.strip()}")
+
+    def qdisc_stats(self, dev, handle="10:"):
+        """bytes, packets, drops and RED marks of dev's qdisc handle."""
+        out = run(["tc", "-s", "-j", "qdisc", "show", "dev", dev]).stdout
+        for q in json.loads(out):
+            if q.get("handle") == handle:
+                return {"bytes": q.get("bytes", 0), "packets": q.get("packets", 0),
+                        "drops": q.get("drops", 0) + q.get("pdrop", 0),
+                        "marks": q.get("marked", 0)}
+        raise RuntimeError(f"no qdisc {handle} on {dev}")

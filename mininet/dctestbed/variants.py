@@ -1,0 +1,116 @@
+"""Congestion-control variants: one module with its parameters set.
+
+A `--cc` entry is a congestion control name, optionally followed by
+module parameters, `tdctcp:auto_thresholds=1:auto_high_pkts=20`.  Module
+parameters are global, but the runs of an experiment are sequential, so
+each run writes its variant's values (and the loaded values of every
+parameter another variant changes) just before it starts.  The label is
+what reports show; the module name is what sockets select.
+"""
+
+import re
+import subprocess
+from pathlib import Path
+
+SYS_MODULE = Path("/sys/module")
+TOP = Path(__file__).resolve().parents[2]
+_ITEM = re.compile(r"^([a-z_][a-z0-9_]*)=([^:=\s]+)$")
+
+
+class VariantError(ValueError):
+    """A malformed variant label; the message names it."""
+
+
+def module_of(label):
+    """The congestion control a variant label selects on sockets."""
+    return label.split(":", 1)[0]
+
+
+def params_of(label):
+    """The module parameters of a variant label, in order."""
+    _, *items = label.split(":")
+    params = {}
+    for item in items:
+        m = _ITEM.match(item)
+        if not m:
+            raise VariantError(f"--cc {label}: expected NAME:PARAM=VALUE[:PARAM=VALUE...], "
+                               f"got {item!r}")
+        if m.group(1) in params:
+            raise VariantError(f"--cc {label}: parameter {m.group(1)} given twice")
+        params[m.group(1)] = m.group(2)
+    return params
+
+
+def modules(labels):
+    """The distinct modules of labels, in first-seen order."""
+    return list(dict.fromkeys(module_of(c) for c in labels))
+
+
+def known_params(cc):
+    """Parameter names of a congestion control module: this tree's .ko,
+    else the loaded module, else modinfo of the installed one."""
+    ko = TOP / f"tcp_{cc}.ko"
+    sysdir = SYS_MODULE / f"tcp_{cc}" / "parameters"
+    if not ko.exists() and sysdir.is_dir():
+        return {p.name for p in sysdir.iterdir()}
+    res = subprocess.run(["modinfo", "-F", "parm", str(ko) if ko.exists() else f"tcp_{cc}"],
+                         capture_output=True, text=True)
+    return {line.split(":", 1)[0] for line in res.stdout.splitlines() if ":" in line}
+
+
+def module_params(cc):
+    """Every parameter of a loaded module, {name: value}; {} if it has none."""
+    d = SYS_MODULE / f"tcp_{cc}" / "parameters"
+    if not d.is_dir():
+        return {}
+    return {p.name: p.read_text().strip() for p in sorted(d.iterdir())}
+
+
+def param_path(cc, name):
+    return SYS_MODULE / f"tcp_{cc}" / "parameters" / name
+
+
+class Variants:
+    """Write each run's parameters; put the loaded values back at the end."""
+
+    def __init__(self, labels):
+        self.labels = list(labels)
+        self.baseline = {}          # (module, param) -> value when the experiment began
+        for label in self.labels:
+            for name in params_of(label):
+                key = (module_of(label), name)
+                self.baseline.setdefault(key, param_path(*key).read_text().strip())
+
+    def _write(self, key, value):
+        try:
+            param_path(*key).write_text(f"{value}\n")
+        except OSError as e:
+            return e
+        return None
+
+    def validate(self):
+        """Write every variant's values once and restore: a value the
+        module refuses raises VariantError before anything runs."""
+        try:
+            for label in self.labels:
+                for name, value in params_of(label).items():
+                    err = self._write((module_of(label), name), value)
+                    if err:
+                        raise VariantError(f"--cc {label}: {module_of(label)} refuses "
+                                           f"{name}={value} ({err.strerror or err})")
+        finally:
+            self.restore()
+
+    def apply(self, label):
+        """Set label's parameters, and every other touched one to its baseline."""
+        own = params_of(label)
+        for key, base in self.baseline.items():
+            value = own.get(key[1], base) if key[0] == module_of(label) else base
+            err = self._write(key, value)
+            if err:
+                raise RuntimeError(f"{label}: cannot set {key[1]}={value}: {err}")
+
+    def restore(self):
+        for key, base in self.baseline.items():
+            self._write(key, base)
+

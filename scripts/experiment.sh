@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Run a testbed experiment on the kernel testbed (the VM by default, see
+# scripts/vm-run.sh; TESTBED=native on a host that can load modules):
+#
+#   scripts/experiment.sh EXPERIMENT [OPTIONS...]
+#
+# EXPERIMENT is incast, queue-buildup, k-sweep, convergence or fattree;
+# OPTIONS are those of `scripts/experiment.sh EXPERIMENT --help`.  The
+# options are checked before anything is set up; then what is missing is
+# installed, the modules are built, the experiment runs on the testbed
+# and its report is written here on the host (RUN_DIR/report.md); the
+# large raw files (queue, probe) are kept gzip-compressed.
+# EXPERIMENT_TIMEOUT (seconds, default 3600) bounds the testbed part.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+[ $# -gt 0 ] || { sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2; }
+py() { PYTHONPATH=mininet /usr/bin/python3 "$@"; }
+
+for arg in "$@"; do
+	case "$arg" in -h | --help) py -m dctestbed.options "$@"; exit 0 ;; esac
+done
+# refuse impossible options before setting anything up (no root or kernel needed)
+py -m dctestbed.options "$@"
+
+out=
+prev=
+for arg in "$@"; do
+	[ "$prev" = --out ] && out=$arg
+	case "$arg" in --out=*) out=${arg#--out=} ;; esac
+	prev=$arg
+done
+if [ -z "$out" ]; then
+	out=results/runs/$1-$(date +%Y%m%d-%H%M%S)
+	set -- "$@" --out "$out"
+fi
+
+scripts/setup.sh
+make -s modules
+set +e
+scripts/vm-run.sh --timeout "${EXPERIMENT_TIMEOUT:-3600}" --memory 4G --log-dir results/vm -- \
+	env PYTHONPATH=mininet /usr/bin/python3 -m dctestbed "$@" --no-report
+rc=$?
+set -e
+if [ -f "$out/params.json" ]; then
+	py -m dctestbed report "$out"
+	# the two large raw files, compressed (the report reads them either way)
+	for f in "$out/raw/queue.csv" "$out/raw/probe.csv"; do
+		if [ -f "$f" ]; then gzip -f "$f"; fi
+	done
+fi
+exit "$rc"

@@ -1,0 +1,80 @@
+"""The monitors' parsers: nstat counters, tcp_probe lines and the
+netlink qdisc reply the queue sampler reads."""
+
+import struct
+
+from dctestbed import monitor
+
+NETSTAT = """TcpExt: SyncookiesSent TCPTimeouts TCPDeliveredCE
+TcpExt: 0 7 12
+IpExt: InNoRoutes InCEPkts InECT0Pkts
+IpExt: 0 345 1000
+"""
+SNMP = """Tcp: RtoAlgorithm RetransSegs
+Tcp: 1 42
+"""
+
+
+def test_counters_use_nstat_names():
+    c = monitor.parse_counters(NETSTAT + SNMP)
+    assert c["TcpExtTCPTimeouts"] == 7
+    assert c["IpExtInCEPkts"] == 345
+    assert c["TcpRetransSegs"] == 42
+    assert c["TcpExtTCPDeliveredCE"] == 12
+
+
+def test_counter_deltas_cover_every_counter():
+    before = monitor.parse_counters(NETSTAT + SNMP)
+    after = dict(before, TcpExtTCPTimeouts=10, IpExtInCEPkts=400)
+    d = monitor.counter_deltas(before, after)
+    assert set(d) == set(monitor.COUNTERS)
+    assert d["TcpExtTCPTimeouts"] == 3 and d["IpExtInCEPkts"] == 55 and d["TcpRetransSegs"] == 0
+
+
+PROBE = ("          <idle>-0       [001] ..s1.  {t}: tcp_probe: family=AF_INET "
+         "src=10.0.0.2:5001 dest=10.0.0.1:40000 mark=0x0 data_len=0 snd_nxt=0x1 snd_una=0x1 "
+         "snd_cwnd={cwnd} ssthresh=7 snd_wnd=64000 srtt={srtt} rcv_wnd=65000 sock_cookie=2a")
+
+
+def test_probe_lines_parsed_relative_to_the_first():
+    lines = [PROBE.format(t="100.500000", cwnd=10, srtt=850), "garbage line",
+             PROBE.format(t="100.750250", cwnd=14, srtt=1200)]
+    out = monitor.parse_probe(lines)
+    assert out == [(0.0, "10.0.0.2:5001>10.0.0.1:40000", 10, 850),
+                   (0.25025, "10.0.0.2:5001>10.0.0.1:40000", 14, 1200)]
+
+
+def attr(kind, payload):
+    length = 4 + len(payload)
+    return struct.pack("=HH", length, kind) + payload + b"\0" * (-length % 4)
+
+
+def newqdisc(qlen, backlog, with_queue=True):
+    basic = attr(1, struct.pack("=QI", 123456, 99))
+    queue = attr(monitor.TCA_STATS_QUEUE, struct.pack("=IIIII", qlen, backlog, 3, 0, 5))
+    stats2 = attr(monitor.TCA_STATS2 | 0x8000, basic + (queue if with_queue else b""))
+    body = monitor.TCMSG.pack(0, 7, 0x100000, 0x10010, 1) + attr(1, b"red\0") + stats2
+    return monitor.NLMSG.pack(16 + len(body), monitor.RTM_NEWQDISC, 0, 1, 0) + body
+
+
+def test_qdisc_reply_gives_qlen_and_backlog():
+    assert monitor.qdisc_queue(newqdisc(17, 25500)) == (17, 25500)
+
+
+def test_qdisc_reply_without_queue_stats_or_an_error_gives_none():
+    assert monitor.qdisc_queue(newqdisc(1, 1, with_queue=False)) is None
+    err = monitor.NLMSG.pack(36, monitor.NLMSG_ERROR, 0, 1, 0) + bytes(20)
+    assert monitor.qdisc_queue(err) is None
+
+
+def test_request_asks_for_one_qdisc_echoed_to_us(monkeypatch):
+    monkeypatch.setattr(monitor.socket, "if_nametoindex", lambda dev: 7)
+    r = monitor.QueueReader("s1-eth1", 0x100000)
+    try:
+        length, kind, flags, _, _ = monitor.NLMSG.unpack_from(r.request, 0)
+        _, index, handle, parent, _ = monitor.TCMSG.unpack_from(r.request, 16)
+        assert (length, kind) == (len(r.request), monitor.RTM_GETQDISC)
+        assert flags & monitor.NLM_F_ECHO and flags & monitor.NLM_F_REQUEST
+        assert (index, handle, parent) == (7, 0x100000, 0)
+    finally:
+        r.close()

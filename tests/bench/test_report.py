@@ -1,0 +1,322 @@
+"""report: summary.json, report.md and plots from a synthetic run directory."""
+
+import csv
+import itertools
+import json
+import os
+import random
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from dctestbed import report, stats
+
+CCS = ["dctcp", "cubic"]
+GROUPS = ["4", "8"]
+REPS = 2
+RATE, RTT, RESPONSE = 100.0, 200.0, 100_000
+# flow sizes and the bucket each is nearest to in log distance
+FLOW_SIZES = {1500: "2KB", 5000: "2KB", 30_000: "50KB", 200_000: "50KB",
+              400_000: "1MB", 3_000_000: "1MB", 4_000_000: "10MB", 25_000_000: "10MB"}
+FLOW_MBIT = {0: (60.0, 20.0), 1: (40.0, 40.0)}      # rep -> mean of the two long flows
+PLOTS = {"cdf_query.png", "cdf_short.png", "cdf_flow.png", "p99_vs_group.png", "queue.png", "cwnd.png",
+         "rtt_cdf.png", "fct_by_size.png", "throughput.png", "goodput_vs_group.png"}
+
+
+def _write(path, header, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def make_run(d, probe=True, flows=True, groups=GROUPS, **extra):
+    """Write a run directory; returns what was written, per (cc, group)."""
+    rng = random.Random(11)
+    params = dict(experiment="incast", ccs=CCS, group_name="N", groups=groups, reps=REPS, rate_mbit=RATE,
+                  k_pkts=20, buffer_pkts=100, base_rtt_us=RTT, capacity_mbit=5000.0, kernel="6.1.0",
+                  emulation="vm", command="make bench EXP=incast", started="2024-05-01T10:00:00",
+                  finished="2024-05-01T11:00:00", response_bytes=RESPONSE, monitor_overhead={"cpu": 0.02},
+                  **extra)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "params.json").write_text(json.dumps(params))
+    w = defaultdict(lambda: defaultdict(list))
+    comp, queue, prob, counters, runs, flow_rows = [], [], [], [], [], []
+    for ci, cc in enumerate(CCS):
+        for gi, g in enumerate(groups):
+            key = (cc, g)
+            for rep in range(REPS):
+                scale = 1000 * (1 + ci) * (1 + gi)
+                for _ in range(150):
+                    fct = 12_000 + rng.expovariate(1 / scale)
+                    comp.append((cc, g, rep, "query", RESPONSE, fct))
+                    w[key]["query"].append(fct)
+                    w[key][("query", rep)].append(fct)
+                for _ in range(50):
+                    fct = rng.uniform(300, 2000)
+                    comp.append((cc, g, rep, "short", 20_000, fct))
+                    w[key]["short"].append(fct)
+                for size, bucket in FLOW_SIZES.items():
+                    fct = size * 8 / RATE + RTT + rng.uniform(0, 500)
+                    comp.append((cc, g, rep, "flow", size, fct))
+                    w[key][bucket].append(fct)
+                for i in range(300):
+                    q = rng.randint(0, 25 + 30 * ci)
+                    queue.append((cc, g, rep, i / 1000, q, q * 1500))
+                    w[key]["queue"].append(q)
+                for i in range(60):
+                    for fl in ("10.0.0.2:5001>10.0.0.1:40000", "10.0.0.3:5001>10.0.0.1:40002"):
+                        srtt = rng.uniform(200, 900 * (1 + ci))
+                        prob.append((cc, g, rep, i / 100, fl, rng.randint(2, 40), srtt))
+                        w[key]["srtt"].append(srtt)
+                for host in ("h1", "h2"):
+                    for name, value in (("TcpExtTCPTimeouts", rep + ci), ("TcpRetransSegs", 10 + rep),
+                                        ("IpExtInCEPkts", 100 * (1 - ci)), ("TcpExtTCPDeliveredCE", 3)):
+                        counters.append((cc, g, rep, host, name, value))
+                        w[key][name].append(value)
+                goodput = 90.0 + 4 * rep + gi
+                runs.append((cc, g, rep, 10.0, goodput * 1e6 * 10 / 8, goodput, 5, 7))
+                w[key]["goodput"].append(goodput)
+                for fi, mbit in enumerate(FLOW_MBIT[rep]):
+                    for t in range(4):
+                        flow_rows.append((cc, g, rep, f"flow{fi}", t + 1, mbit + (-1) ** t))
+    raw = d / "raw"
+    _write(raw / "completions.csv", ["cc", "group", "rep", "kind", "size_bytes", "fct_us"], comp)
+    _write(raw / "queue.csv", ["cc", "group", "rep", "t_s", "qlen_pkts", "backlog_bytes"], queue)
+    _write(raw / "counters.csv", ["cc", "group", "rep", "host", "name", "value"], counters)
+    _write(raw / "runs.csv", ["cc", "group", "rep", "duration_s", "tx_bytes", "goodput_mbit", "qdisc_drops",
+                              "qdisc_marks"], runs)
+    if probe:
+        _write(raw / "probe.csv", ["cc", "group", "rep", "t_s", "flow", "cwnd_pkts", "srtt_us"], prob)
+    if flows:
+        _write(raw / "flows.csv", ["cc", "group", "rep", "flow", "t_s", "mbit"], flow_rows)
+    return w
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory):
+    d = tmp_path_factory.mktemp("run")
+    written = make_run(d)
+    path = report.write_report(d)
+    return d, written, path
+
+
+def entries(d):
+    summary = json.loads((d / "summary.json").read_text())
+    return summary, {(e["cc"], e["group"]): e for e in summary["results"]}
+
+
+def table(md, first_header):
+    """The Markdown table whose first column is first_header, as a list of dicts."""
+    lines = md.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(f"| {first_header} |"))
+    cells = [[c.strip() for c in ln.strip().strip("|").split("|")]
+             for ln in itertools.takewhile(lambda ln: ln.startswith("|"), lines[start:])]
+    header = cells[0]
+    return [dict(zip(header, row, strict=True)) for row in cells[2:]]
+
+
+def test_summary_has_one_entry_per_cc_and_group_in_params_order(full):
+    d, _, _ = full
+    summary, _ = entries(d)
+    assert [(e["group"], e["cc"]) for e in summary["results"]] == [(g, c) for g in GROUPS for c in CCS]
+    assert summary["params"]["monitor_overhead"] == {"cpu": 0.02}
+    assert all(e["reps_done"] == REPS for e in summary["results"])
+
+
+def test_completion_percentiles_and_ideal(full):
+    d, w, _ = full
+    _, by_key = entries(d)
+    for key, e in by_key.items():
+        q = e["completions"]["query"]
+        assert q["count"] == len(w[key]["query"])
+        for name, p in (("p50", 50), ("p95", 95), ("p99", 99), ("p999", 99.9)):
+            assert q[name] == pytest.approx(stats.percentile(w[key]["query"], p), abs=1e-3)
+        assert q["max"] == pytest.approx(max(w[key]["query"]), abs=1e-3)
+        assert q["ideal_us"] == pytest.approx(RESPONSE * 8 / RATE + RTT)
+        assert q["p99_by_rep"] == [pytest.approx(stats.percentile(w[key][("query", r)], 99), abs=1e-3)
+                                   for r in range(REPS)]
+        s = e["completions"]["short"]
+        assert s["p99"] == pytest.approx(stats.percentile(w[key]["short"], 99), abs=1e-3)
+        assert s["ideal_us"] == pytest.approx(20_000 * 8 / RATE + RTT)
+        assert "ideal_us" not in e["completions"]["flow"]
+
+
+def test_fct_by_size_buckets_to_the_nearest_size(full):
+    d, w, _ = full
+    _, by_key = entries(d)
+    for key, e in by_key.items():
+        assert list(e["fct_by_size"]) == ["2KB", "50KB", "1MB", "10MB"]
+        for bucket, s in e["fct_by_size"].items():
+            assert s["count"] == 2 * REPS
+            assert s["p50"] == pytest.approx(stats.percentile(w[key][bucket], 50), abs=1e-3)
+
+
+def test_counters_goodput_queue_rtt(full):
+    d, w, _ = full
+    _, by_key = entries(d)
+    for key, e in by_key.items():
+        assert e["timeouts"] == sum(w[key]["TcpExtTCPTimeouts"])
+        assert e["retrans"] == sum(w[key]["TcpRetransSegs"])
+        assert e["ce_marks"] == sum(w[key]["IpExtInCEPkts"])
+        goodputs = sorted(w[key]["goodput"])
+        assert e["goodput_mbit"] == pytest.approx((goodputs[0] + goodputs[1]) / 2)
+        assert e["goodput_fraction"] == pytest.approx(e["goodput_mbit"] / RATE, abs=1e-4)
+        qs = w[key]["queue"]
+        assert e["queue"]["mean_pkts"] == pytest.approx(sum(qs) / len(qs), abs=1e-3)
+        assert e["queue"]["p99_pkts"] == pytest.approx(stats.percentile(qs, 99), abs=1e-3)
+        assert e["queue"]["max_pkts"] == max(qs)
+        assert e["rtt_us"]["p50"] == pytest.approx(stats.percentile(w[key]["srtt"], 50), abs=1e-3)
+    assert by_key[("cubic", "4")]["ce_marks"] == 0 and by_key[("dctcp", "4")]["ce_marks"] > 0
+
+
+def test_long_flows_and_jain(full):
+    d, _, _ = full
+    _, by_key = entries(d)
+    # rep 0: flows at 60 and 20 Mbit/s, Jain 80^2 / (2 (60^2 + 20^2)) = 0.8; rep 1: equal shares, 1.0
+    for e in by_key.values():
+        assert e["jain"] == pytest.approx((0.8 + 1.0) / 2, abs=1e-4)
+        assert e["long_flow_mbit"] == pytest.approx(40.0)      # median of 60, 20, 40, 40
+
+
+def test_report_md_has_a_row_per_cc_and_group_with_p99(full):
+    d, w, path = full
+    assert path == d / "report.md"
+    md = path.read_text()
+    assert md.startswith("# incast experiment, 2024-05-01")
+    assert "INTERRUPTED" not in md
+    assert "100 Mbit/s" in md and "K = 20" in md and "make bench EXP=incast" in md
+    rows = table(md, "N")
+    assert [(r["N"], r["cc"]) for r in rows] == [(g, c) for g in GROUPS for c in CCS]
+    for r in rows:
+        p99_ms = stats.percentile(w[(r["cc"], r["N"])]["query"], 99) / 1000
+        assert 10 <= p99_ms < 100           # shown with three significant digits
+        assert r["p99 ms"] == f"{p99_ms:.1f}"
+        assert r["ideal ms"] == f"{(RESPONSE * 8 / RATE + RTT) / 1000:.2f}"
+        assert r["samples"] == str(150 * REPS)
+        assert r["timeouts"] == str(sum(w[(r["cc"], r["N"])]["TcpExtTCPTimeouts"]))
+        assert "Jain" in r and "long-flow Mbit/s" in r
+    assert "Flow completion time by size" in md and "10MB p99 ms" in md
+
+
+def test_plots_exist_and_are_listed(full):
+    d, _, _ = full
+    made = {p.name for p in (d / "plots").iterdir()}
+    assert made == PLOTS
+    md = (d / "report.md").read_text()
+    for name in PLOTS:
+        data = (d / "plots" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1000, name
+        assert f"`plots/{name}`" in md
+
+
+def test_missing_optional_files_still_make_a_report(tmp_path):
+    make_run(tmp_path, probe=False, flows=False)
+    report.write_report(tmp_path)
+    _, by_key = entries(tmp_path)
+    for e in by_key.values():
+        assert "rtt_us" not in e and "jain" not in e and "long_flow_mbit" not in e
+        assert "queue" in e and "timeouts" in e
+    made = {p.name for p in (tmp_path / "plots").iterdir()}
+    assert made == PLOTS - {"cwnd.png", "rtt_cdf.png", "throughput.png"}
+    assert "Jain" not in (tmp_path / "report.md").read_text()
+
+
+def test_a_run_without_a_sweep_and_with_only_short_flows(tmp_path):
+    make_run(tmp_path, groups=[""])
+    raw = tmp_path / "raw" / "completions.csv"
+    lines = raw.read_text().splitlines()
+    raw.write_text("\n".join(ln for ln in lines if ",short," in ln or ln.startswith("cc,")) + "\n")
+    md = report.write_report(tmp_path).read_text()
+    rows = table(md, "cc")
+    assert [r["cc"] for r in rows] == CCS
+    assert rows[0]["ideal ms"] == f"{(20_000 * 8 / RATE + RTT) / 1000:.2f}"
+    made = {p.name for p in (tmp_path / "plots").iterdir()}
+    assert "p99_vs_group.png" not in made and "goodput_vs_group.png" not in made
+    assert "cdf_short.png" in made and "cdf_query.png" not in made
+
+
+def test_interrupted_runs_say_so_and_tolerate_missing_points(tmp_path):
+    make_run(tmp_path, interrupted=True)
+    raw = tmp_path / "raw"
+    for name in ("completions", "queue", "probe", "counters", "runs", "flows"):
+        path = raw / f"{name}.csv"
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join(ln for ln in lines if not ln.startswith("cubic,8,")) + "\n")
+    with (raw / "queue.csv").open("a") as f:
+        f.write("dctcp,8,1,0.3")               # truncated last line
+    md = report.write_report(tmp_path).read_text()
+    assert "INTERRUPTED" in md.split("## ")[0]
+    summary, by_key = entries(tmp_path)
+    assert by_key[("cubic", "8")] == {"cc": "cubic", "group": "8", "reps_done": 0}
+    assert summary["skipped_rows"] == {"queue.csv": 1}
+    rows = {(r["N"], r["cc"]): r for r in table(md, "N")}
+    assert rows[("8", "cubic")]["reps"] == "0" and rows[("8", "cubic")]["p99 ms"] == "-"
+
+
+def test_a_directory_without_params_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="params.json"):
+        report.summarize(tmp_path)
+    (tmp_path / "params.json").write_text(json.dumps({"experiment": "incast"}))
+    with pytest.raises(ValueError, match="ccs"):
+        report.summarize(tmp_path)
+
+
+def test_size_bucket_uses_log_distance():
+    assert report.size_bucket(9_000) == "2KB"        # 4.5x above 2KB, 5.6x below 50KB
+    assert report.size_bucket(11_000) == "50KB"
+    assert report.size_bucket(223_000) == "50KB"     # sqrt(50KB * 1MB) = 223.6 KB
+    assert report.size_bucket(224_000) == "1MB"
+    assert report.size_bucket(1) == "2KB" and report.size_bucket(10**9) == "10MB"
+
+
+def test_cli_prints_the_report_path(tmp_path):
+    make_run(tmp_path, probe=False, flows=False, groups=["4"])
+    env = {**os.environ, "PYTHONPATH": str(Path(report.__file__).resolve().parents[1])}
+    out = subprocess.run([sys.executable, "-m", "dctestbed.report", str(tmp_path)], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith(str(tmp_path / "report.md"))
+    assert (tmp_path / "summary.json").is_file()
+
+
+def test_jain_counts_only_the_time_every_flow_ran():
+    """Convergence: flow b joins late and leaves early; while both run they
+    share equally, so the index is 1 although b's whole-run mean differs."""
+    a = [(t, 10.0 if 5 <= t <= 10 else 20.0) for t in range(0, 16)]
+    b = [(t, 10.0) for t in range(5, 11)]
+    out = report._long_flows({(0, "a"): a, (0, "b"): b})
+    assert out["jain"] == 1.0
+    unfair = report._long_flows({(0, "a"): [(t, 15.0) for t in range(5, 11)], (0, "b"): b})
+    assert unfair["jain"] < 1.0
+
+
+def test_gzipped_raw_files_are_read_like_plain_ones(tmp_path):
+    import gzip
+    import shutil
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    make_run(plain)
+    shutil.copytree(plain, packed)
+    for name in ("queue.csv", "probe.csv"):
+        src = packed / "raw" / name
+        with open(src, "rb") as f, gzip.open(str(src) + ".gz", "wb") as g:
+            g.write(f.read())
+        src.unlink()
+    a, b = report.summarize(plain), report.summarize(packed)
+    assert a["results"] == b["results"]
+
+
+def test_tdctcp_case_counts_become_a_table_of_shares(tmp_path):
+    d = tmp_path / "run"
+    make_run(d)
+    rows = [("dctcp", "4", rep, c, 10 * c if c in (1, 4) else 0) for rep in range(REPS) for c in range(1, 9)]
+    _write(d / "raw" / "cases.csv", ["cc", "group", "rep", "case", "count"], rows)
+    s = report.summarize(d)
+    e = next(e for e in s["results"] if e["cc"] == "dctcp" and e["group"] == "4")
+    assert e["tdctcp_cases"] == {"1": 20, "2": 0, "3": 0, "4": 80, "5": 0, "6": 0, "7": 0, "8": 0}
+    assert all("tdctcp_cases" not in x for x in s["results"] if x is not e)
+    md = report.render_markdown(s, [])
+    line = next(x for x in md.splitlines() if x.startswith("| dctcp | 4 | 100 |"))
+    assert "| 20.0 % | 0.0 % | 0.0 % | 80.0 % |" in line

@@ -1,0 +1,60 @@
+"""The runner's record of one run, outside Mininet."""
+
+import os
+import signal
+
+import pytest
+from dctestbed import runner
+
+
+class FakeFiles:
+    def __init__(self):
+        self.added = []
+
+    def add(self, name, key, rows):
+        self.added.append((name, list(rows)))
+
+
+class FakeTestbed:
+    """qdisc counters that move by 10 packets' worth between reads; the
+    second read delivers a Ctrl-C, as a user's would land mid-record."""
+
+    def __init__(self, interrupt=False):
+        self.reads = 0
+        self.interrupt = interrupt
+
+    def qdisc_stats(self, dev):
+        self.reads += 1
+        if self.interrupt and self.reads == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return {"bytes": 15000 * self.reads, "drops": 0, "marks": self.reads}
+
+
+def start(tb):
+    return runner.RunStart([], {}, tb.qdisc_stats("s1-eth1"), 0.0, None, {})
+
+
+def test_runs_csv_is_written_last(tmp_path):
+    files, tb = FakeFiles(), FakeTestbed()
+    rows = {"completions": [("query", 1000, 2000.0)], "busy_s": 0.5}
+    goodput = runner.record(files, ("dctcp", "4", 0), rows, start(tb), None, tb, "s1-eth1", tmp_path)
+    names = [n for n, _ in files.added]
+    assert names[-1] == "runs" and "completions" in names
+    assert goodput == pytest.approx(15000 * 8 / 0.5 / 1e6)
+    assert files.added[-1][1] == [(0.5, 15000, round(goodput, 3), 0, 1, 0)]
+
+
+def test_ctrl_c_during_the_record_waits_for_it(tmp_path):
+    files, tb = FakeFiles(), FakeTestbed(interrupt=True)
+    st = start(tb)
+    rows = {"completions": [("query", 1000, 2000.0)], "busy_s": 0.5}
+    with pytest.raises(KeyboardInterrupt), runner.deferred_interrupts():
+        runner.record(files, ("dctcp", "4", 0), rows, st, None, tb, "s1-eth1", tmp_path)
+    assert [n for n, _ in files.added][-1] == "runs"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_no_signal_no_interrupt():
+    with runner.deferred_interrupts():
+        pass
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
