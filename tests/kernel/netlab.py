@@ -21,6 +21,9 @@ from dctestbed.port import RedPort, offloads_off  # noqa: E402
 
 CCS = ("xdctcp", "tdctcp")
 KO = {cc: TOP / f"tcp_{cc}.ko" for cc in CCS}
+# what non-initial namespaces may choose as their default (the kernel
+# forgets a module's place in this list when the module is unloaded)
+ALLOWED = "reno cubic dctcp xdctcp tdctcp"
 CC_NAMES = {"cubic", "reno", "dctcp", "dctcp-reno", "xdctcp", "tdctcp", "xdctcp-reno", "tdctcp-reno"}
 
 
@@ -69,6 +72,16 @@ def load(cc):
             return
         unload(cc)
     sh(["insmod", KO[cc]])
+    allow_in_namespaces()
+
+
+def allow_in_namespaces():
+    """Put the allowed list back (the names of ALLOWED that are registered):
+    a namespace asking for a module missing from it is refused with EPERM, and on 6.1 the refusal also keeps a
+    reference to the module for good (test_02_select.py)."""
+    available = sysctl("net.ipv4.tcp_available_congestion_control").split()
+    sysctl("net.ipv4.tcp_allowed_congestion_control",
+           " ".join(n for n in ALLOWED.split() if n in available))
 
 
 def param_path(cc, name):
@@ -267,11 +280,15 @@ class SsSampler:
         loop = f"while :; do ss -tinH dst {dst}; echo @@; sleep {period}; done"
         self.proc = lab.spawn(["sh", "-c", loop], ns)
 
-    def stop(self):
-        """Stop; return the busiest socket of each sample, in order."""
+    def samples(self):
+        """Stop; return the parsed sockets of each sample, in order."""
         self.proc.kill()
         out, _ = self.proc.communicate(timeout=10)
-        return [busiest(parse_ss(chunk)) for chunk in out.split("@@")[:-1]]
+        return [parse_ss(chunk) for chunk in out.split("@@")[:-1]]
+
+    def stop(self):
+        """Stop; return the busiest socket of each sample, in order."""
+        return [busiest(socks) for socks in self.samples()]
 
 
 def late_alphas(samples, skip=0.5):

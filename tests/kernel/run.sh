@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Guest side of the kernel tests: run them with the system interpreter
-# (where Debian's pytest lives) and keep the log in results/kernel-tests/.
+# (where Debian's pytest lives) and keep the log in results/kernel-tests/
+# (KERNEL_TEST_LOG_DIR elsewhere).
 #   tests/kernel/run.sh [PYTEST-ARGS...]
 # KERNEL_TESTS selects: unset, the default set (not the tests marked slow,
 # the Mininet fat-tree); "slow", only those; "all", everything.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-out="$top/results/kernel-tests"
+out=${KERNEL_TEST_LOG_DIR:-$top/results/kernel-tests}
 mkdir -p "$out"
 cd "$top"
 echo "kernel-tests: guest kernel $(uname -r), $(nproc) CPUs"
@@ -17,7 +18,7 @@ all) select=() ;;
 *) echo "run.sh: KERNEL_TESTS must be empty, slow or all" >&2; exit 2 ;;
 esac
 set +e
-/usr/bin/python3 -m pytest -v -rA -p no:cacheprovider --tb=short "${select[@]}" tests/kernel "$@" 2>&1 |
+/usr/bin/python3 -m pytest -v -rA -p no:cacheprovider --tb=short --durations=20 "${select[@]}" tests/kernel "$@" 2>&1 |
 	tee "$out/pytest.log" | grep --line-buffered -E '^tests/kernel/|passed|failed|^E '
 rc=${PIPESTATUS[0]}
 exit "$rc"
