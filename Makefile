@@ -5,7 +5,14 @@
 # make test            set up, build, unit tests, static checks
 # make unit | check    unit tests | checkpatch and sparse only
 # make kernel-test     the in-kernel tests on the testbed (VM unless TESTBED=native)
+# make bench           the incast benchmark in the VM (~20 min): results/bench/report.md
+# make monitor-overhead  incast with and without monitors: results/monitor-overhead/overhead.md
 # make testbed-check   the slow testbed tests (Mininet k=4 fat-tree pingall, ~14 min)
+# make stress          stress, faults, fuzzing, long version (~1 h)
+# make reproduce       the seeds' claims side by side (~1.5 h): results/REPRODUCTION.md
+# make install | uninstall          modules into /lib/modules/KVER/updates, depmod
+# make dkms-install | dkms-remove   the same through DKMS (rebuilt for new kernels)
+# make compat          compile against every Debian kernel header series (chroots)
 # make setup           install what the above need (Debian/Ubuntu, root)
 # make clean
 
@@ -17,6 +24,42 @@ all: modules
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel build directory: pass KDIR=" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# the kernel release KDIR builds for, and where make install puts the modules
+KVER ?= $(shell scripts/kver.sh $(KDIR))
+DKMS_NAME := xdctcp-tdctcp
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SOURCES := Kbuild dkms.conf tcp_dctcp_base.h tcp_dctcp_compat.h tcp_xdctcp.c tcp_tdctcp.c tcp_tdctcp_trace.h
+
+# unsigned: Debian's headers ask for signing with a key only the distribution
+# has; on a Secure Boot host use make dkms-install, which signs with DKMS's MOK
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates CONFIG_MODULE_SIG_ALL= modules_install
+	depmod -a $(KVER)
+
+uninstall:
+	rm -f /lib/modules/$(KVER)/updates/tcp_xdctcp.ko* /lib/modules/$(KVER)/updates/tcp_tdctcp.ko*
+	depmod -a $(KVER)
+
+# after an earlier install: dkms-remove first replaces it
+dkms-install: dkms-remove
+	@command -v dkms >/dev/null || { echo "dkms is not installed (apt-get install dkms)" >&2; exit 1; }
+	mkdir -p /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
+	cp $(DKMS_SOURCES) /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)/
+	dkms add -m $(DKMS_NAME) -v $(DKMS_VERSION)
+	dkms build -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(KVER)
+	dkms install -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(KVER)
+
+dkms-remove:
+	@if command -v dkms >/dev/null && dkms status -m $(DKMS_NAME) -v $(DKMS_VERSION) | grep -q .; then \
+		dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all; fi
+	rm -rf /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
+
+# compile against every kernel header series in Debian's archive (chroots
+# in /var/cache/dctcp-compat): results/compat/compat.md
+COMPAT_ARGS ?= --boot newest
+compat:
+	scripts/compat-build.sh $(COMPAT_ARGS)
 
 clean:
 	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
@@ -35,9 +78,23 @@ kernel-test:
 	scripts/setup.sh
 	scripts/run-tests.sh build kernel
 
+# the incast comparison: five congestion controls, N = 4..32, in the VM
+BENCH_ARGS ?= --n 4,8,16,32 --reps 3 --queries 20 --bytes 1000000 --k 20 --buffer 100
 bench:
-	@echo "make bench: the incast benchmark is not built yet (issue 4); see README, Status" >&2
-	@exit 2
+	EXPERIMENT_TIMEOUT=2400 scripts/experiment.sh incast $(BENCH_ARGS) --out results/bench
+
+# the seeds' headline claims side by side (~1.5 h): results/REPRODUCTION.md
+REPRODUCE_ARGS ?=
+reproduce:
+	scripts/reproduce.sh $(REPRODUCE_ARGS)
+
+# stress, faults, bad input and fuzzing, long version (~1 h): results/stress/stress.md
+stress:
+	scripts/stress.sh
+
+# what the monitors cost: the same incast with and without them (~15 min)
+monitor-overhead:
+	scripts/monitor-overhead.sh
 
 testbed-check:
 	scripts/setup.sh
@@ -47,4 +104,4 @@ test:
 	scripts/setup.sh
 	scripts/run-tests.sh
 
-.PHONY: all modules clean setup unit check kernel-test testbed-check bench test
+.PHONY: all modules clean setup unit check kernel-test testbed-check bench reproduce stress monitor-overhead test install uninstall dkms-install dkms-remove compat

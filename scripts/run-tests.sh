@@ -5,7 +5,11 @@
 # over all of them.
 #
 #   scripts/run-tests.sh [STEP...]
-#       steps: build unit mutants testbed checkpatch sparse lint kernel
+#       steps: build unit mutants fuzz testbed checkpatch sparse lint install
+#              dkms kernel dkms-remove
+#
+# FUZZ_SECONDS (default 20) bounds the fuzzing of each module here;
+# make stress fuzzes longer.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,13 +83,80 @@ step_mutants() {
 	tally "$log" "mutants killed by the unit tests"
 }
 
+kver() { scripts/kver.sh "$KDIR"; }
+
+# would modprobe -S kver load module from a path matching where?
+resolves() {
+	modprobe -n -v -S "$1" "$2" 2>/dev/null | grep -q -- "$3"
+}
+
+step_install() {
+	local log="$log_dir/install.log" kv m ok=1
+	kv=$(kver)
+	echo "== install: make install / make uninstall for $kv"
+	if make install KVER="$kv" >"$log" 2>&1; then
+		for m in tcp_xdctcp tcp_tdctcp; do
+			resolves "$kv" "$m" "/lib/modules/$kv/updates/$m.ko" || ok=0
+		done
+	else
+		ok=0
+	fi
+	if [ "$ok" -eq 1 ]; then
+		pass "make install: both modules in /lib/modules/$kv/updates, modprobe finds them"
+	else
+		tail -n 20 "$log"
+		fail "make install (log: $log)"
+	fi
+	ok=1
+	make uninstall KVER="$kv" >>"$log" 2>&1 || ok=0
+	for m in tcp_xdctcp tcp_tdctcp; do
+		[ ! -e "/lib/modules/$kv/updates/$m.ko" ] && ! resolves "$kv" "$m" "/updates/$m.ko" || ok=0
+	done
+	if [ "$ok" -eq 1 ]; then
+		pass "make uninstall: modules gone, modprobe no longer finds them"
+	else
+		fail "make uninstall (log: $log)"
+	fi
+}
+
+# DKMS builds and installs for the VM's kernel here; test_00_packaging.py
+# loads the result in the guest; dkms-remove takes it away afterwards
+dkms_installed=
+step_dkms() {
+	local log="$log_dir/dkms.log" kv
+	kv=$(kver)
+	echo "== dkms: make dkms-install for $kv (add, build, install)"
+	if make dkms-install KVER="$kv" >"$log" 2>&1 &&
+		dkms status xdctcp-tdctcp | grep -q "$kv.*installed" &&
+		resolves "$kv" tcp_xdctcp /updates/dkms/ && resolves "$kv" tcp_tdctcp /updates/dkms/; then
+		pass "dkms: added, built and installed for $kv; modprobe finds both in updates/dkms"
+		dkms_installed=$kv
+	else
+		tail -n 20 "$log"
+		fail "dkms install (log: $log)"
+	fi
+}
+
+step_dkms-remove() {
+	local log="$log_dir/dkms.log" kv
+	kv=$(kver)
+	echo "== dkms-remove"
+	if make dkms-remove >>"$log" 2>&1 && ! dkms status xdctcp-tdctcp | grep -q . &&
+		! resolves "$kv" tcp_xdctcp /updates/dkms/; then
+		pass "dkms-remove: nothing of the package left"
+	else
+		tail -n 20 "$log"
+		fail "dkms-remove (log: $log)"
+	fi
+}
+
 step_kernel() {
 	local out="$top/results/kernel-tests"
 	echo "== kernel: in-kernel tests on the testbed (TESTBED=${TESTBED:-auto}, KERNEL_TESTS=${KERNEL_TESTS:-default})"
 	rm -f "$out/pytest.log"
 	# the guest does not inherit this environment: pass the selection on
 	scripts/vm-run.sh --timeout 1500 --log-dir "$out" -- \
-		env KERNEL_TESTS="${KERNEL_TESTS:-}" tests/kernel/run.sh || true
+		env KERNEL_TESTS="${KERNEL_TESTS:-}" DKMS_INSTALLED="$dkms_installed" tests/kernel/run.sh || true
 	if [ -f "$out/pytest.log" ]; then
 		tally "$out/pytest.log" "kernel tests (log: $out/pytest.log, dmesg: $out/dmesg.log)"
 	else
@@ -93,10 +164,29 @@ step_kernel() {
 	fi
 }
 
+step_fuzz() {
+	local log="$log_dir/fuzz.log" m
+	echo "== fuzz: the committed corpus, then libFuzzer for ${FUZZ_SECONDS:-20} s per module"
+	if make -s -C tests/fuzz replay >"$log" 2>&1; then
+		for m in tdctcp xdctcp; do
+			pass "fuzz corpus $m: $(grep "^$m:" "$log" | sed "s/^$m: //")"
+		done
+	else
+		tail -n 30 "$log"
+		fail "fuzz corpus replay (log: $log)"
+	fi
+	if make -s -C tests/fuzz fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-20}" >>"$log" 2>&1; then
+		pass "fuzz: libFuzzer with ASan and UBSan, no crash or broken invariant ($(grep -c '^stat::number_of_executed_units' "$log") modules, $(awk '/^stat::number_of_executed_units/ {n += $2} END {print n}' "$log") inputs)"
+	else
+		tail -n 30 "$log"
+		fail "fuzz: a crash or broken invariant; the input is in tests/fuzz/build/crash-* (log: $log)"
+	fi
+}
+
 step_lint() {
 	local log="$log_dir/lint.log"
 	echo "== lint: shellcheck and ruff"
-	if shellcheck scripts/*.sh .ci/run >"$log" 2>&1 &&
+	if shellcheck scripts/*.sh tests/*/*.sh .ci/run >"$log" 2>&1 &&
 		ruff check --quiet . >>"$log" 2>&1; then
 		pass "lint: shellcheck and ruff clean"
 	else
@@ -108,7 +198,10 @@ step_lint() {
 step_testbed() {
 	local log="$log_dir/testbed-unit.log"
 	echo "== testbed: unit tests of the Mininet testbed's pure parts"
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/bench >"$log" 2>&1 || true
+	# matplotlib's font cache where the testbed keeps it (dctestbed/__main__.py):
+	# built here at native speed, not later in the emulated guest
+	MPLCONFIGDIR="$top/.tools/mpl" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/bench \
+		>"$log" 2>&1 || true
 	grep -E '^FAILED|^E ' "$log" | head -n 20 || true
 	tally "$log" "testbed unit tests"
 }
@@ -137,10 +230,12 @@ step_sparse() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(build unit mutants testbed checkpatch sparse lint kernel)
+[ ${#steps[@]} -eq 0 ] &&
+	steps=(build unit mutants fuzz testbed checkpatch sparse lint install dkms kernel dkms-remove)
 for s in "${steps[@]}"; do
 	case "$s" in
-	build | unit | mutants | testbed | checkpatch | sparse | lint | kernel) "step_$s" ;;
+	build | unit | mutants | fuzz | testbed | checkpatch | sparse | lint | install | dkms | kernel | dkms-remove)
+		"step_$s" ;;
 	*) echo "run-tests: unknown step '$s'" >&2; exit 2 ;;
 	esac
 done

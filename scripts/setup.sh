@@ -12,10 +12,11 @@
 set -euo pipefail
 
 build_pkgs=(build-essential make gcc libelf-dev kmod sparse perl xz-utils
-	linux-headers-amd64 python3 python3-pip shellcheck)
+	linux-headers-amd64 python3 python3-pip shellcheck clang dkms)
 vm_pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	python3-pip iperf3 iproute2 ethtool kmod iputils-ping procps
-	trace-cmd python3-pytest tcpdump python3-pyroute2 mininet openvswitch-switch)
+	trace-cmd python3-pytest tcpdump python3-pyroute2 mininet openvswitch-switch
+	python3-matplotlib)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -61,6 +62,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
 		{ tail -n 20 /tmp/setup-apt.log >&2; die "apt-get install failed (log: /tmp/setup-apt.log)"; }
 else
 	say "Debian packages present"
+fi
+
+# libFuzzer and the sanitizer runtimes of this clang (packaged apart on Debian 12)
+if [ "$want_build" -eq 1 ]; then
+	rt="libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+	if ! dpkg-query -W -f='${Status}' "$rt" 2>/dev/null | grep -q 'install ok installed' &&
+		apt-cache show "$rt" >/dev/null 2>&1; then
+		say "installing $rt (libFuzzer)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$rt" \
+			>/tmp/setup-apt.log 2>&1 || die "apt-get install $rt failed (log: /tmp/setup-apt.log)"
+	fi
 fi
 
 if [ "$want_build" -eq 1 ] && ! command -v ruff >/dev/null; then

@@ -5,7 +5,12 @@
 # picks native when /proc/modules and the running kernel's build
 # directory exist, else vm.
 #
-#   scripts/vm-run.sh [--timeout SECONDS] [--log-dir DIR] [--memory SIZE] -- CMD [ARG...]
+#   scripts/vm-run.sh [--timeout SECONDS] [--log-dir DIR] [--memory SIZE]
+#                     [--kernel IMAGE --root DIR] -- CMD [ARG...]
+#
+# --kernel boots another kernel image in the VM with DIR (a chroot of its
+# distribution, with its modules) as the guest's root filesystem; the
+# project and log directories appear in the guest at their host paths.
 #
 # The project directory is shared with the guest read-write (results/
 # lands on the host).  The command's exit status is propagated; on
@@ -17,13 +22,17 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 timeout_s=900
 log_dir="$top/results/vm"
 memory=2G
+kernel=
+root=
 
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,/^set /{/^set /d;p}' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log-dir) log_dir=$2; shift 2 ;;
 	--memory) memory=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	--root) root=$2; shift 2 ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) echo "vm-run: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -33,8 +42,17 @@ done
 case "$timeout_s" in '' | *[!0-9]*) echo "vm-run: --timeout must be whole seconds" >&2; exit 2 ;; esac
 mkdir -p "$log_dir"
 log_dir=$(cd "$log_dir" && pwd)
+if [ -n "$kernel$root" ]; then
+	if [ -z "$kernel" ] || [ -z "$root" ]; then
+		echo "vm-run: --kernel and --root go together" >&2
+		exit 2
+	fi
+	[ -r "$kernel" ] || { echo "vm-run: --kernel $kernel: no such image" >&2; exit 2; }
+	[ -x "$root/bin/sh" ] || { echo "vm-run: --root $root: not a root filesystem" >&2; exit 2; }
+fi
 
 testbed=${TESTBED:-auto}
+[ -z "$kernel" ] || testbed=vm             # another kernel: only a VM can run it
 if [ "$testbed" = auto ]; then
 	if [ -e /proc/modules ] && [ -d "/lib/modules/$(uname -r)/build" ]; then
 		testbed=native
@@ -55,15 +73,22 @@ native)
 	rc=$?
 	;;
 vm)
-	# the guest kernel is the one whose headers the modules were built against
-	kdir=${KDIR:-$("$top/scripts/kdir.sh")}
-	case "$kdir" in
-	*/linux-headers-*) ver=${kdir##*/linux-headers-} ;;
-	/lib/modules/*/build) ver=${kdir#/lib/modules/}; ver=${ver%/build} ;;
-	*) echo "vm-run: cannot tell the kernel version of KDIR=$kdir" >&2; exit 2 ;;
-	esac
-	kernel=/boot/vmlinuz-$ver
-	[ -r "$kernel" ] || { echo "vm-run: $kernel missing (run scripts/setup.sh vm)" >&2; exit 2; }
+	dirs=(--rwdir "$top" --rwdir "$log_dir")
+	if [ -n "$root" ]; then
+		# a --rwdir must lie inside the guest's root: mount them at their host paths
+		mkdir -p "$root$top" "$root$log_dir"
+		dirs=(--root "$root" "--rwdir=$top=$top" "--rwdir=$log_dir=$log_dir")
+	else
+		# the guest kernel is the one whose headers the modules were built against
+		kdir=${KDIR:-$("$top/scripts/kdir.sh")}
+		case "$kdir" in
+		*/linux-headers-*) ver=${kdir##*/linux-headers-} ;;
+		/lib/modules/*/build) ver=${kdir#/lib/modules/}; ver=${ver%/build} ;;
+		*) echo "vm-run: cannot tell the kernel version of KDIR=$kdir" >&2; exit 2 ;;
+		esac
+		kernel=/boot/vmlinuz-$ver
+		[ -r "$kernel" ] || { echo "vm-run: $kernel missing (run scripts/setup.sh vm)" >&2; exit 2; }
+	fi
 	command -v vng >/dev/null || { echo "vm-run: vng missing (run scripts/setup.sh vm)" >&2; exit 2; }
 	kvm=--disable-kvm
 	if grep -qsE '^(kvm_intel|kvm_amd) ' /proc/modules || [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then
@@ -76,7 +101,7 @@ vm)
 	# shellcheck disable=SC2086 # $kvm is empty or one flag
 	timeout -k 10 "$timeout_s" \
 		vng --run "$kernel" $kvm --cpus 2 --memory "$memory" \
-		--rwdir "$top" --rwdir "$log_dir" --exec "$inner" </dev/null
+		"${dirs[@]}" --exec "$inner" </dev/null
 	rc=$?
 	;;
 *)
