@@ -13,14 +13,16 @@ not decay, mis-counts F or never updates misses by 0.4 or more.
 
 Except at p = 10 %, where the upper bound is 2p + 0.02 = 0.22: there the
 time-sampled alpha reads high while the fraction of packets the sender saw
-acknowledged with ECE is right (measured in the VM, one 5 s run each: ECE
-fraction 0.096-0.106 in three runs; alpha medians xdctcp 0.101, 0.109,
-0.205, 0.207 and tdctcp 0.145, 0.150, 0.164 in seven; at 50 % both agree).
-ss samples alpha at random times, alpha is a per-window average, and with
-an application-limited sender and delayed ACKs the windows are one or two
-packets long and unequal in duration, so the time average need not be the
-per-window one. Widening only the upper side keeps every failure above: a
-stuck, undecayed or miscounting estimator reads 0, 1 or several times p."""
+acknowledged with ECE is right, and the kernel's own dctcp reads just as
+high (measured in the VM, 5 s runs, 2026-11-23: ECE fraction 0.08-0.12;
+alpha medians of kernel dctcp 0.08-0.16 at 20 Mbit/s and 0.15-0.21
+unlimited, of xdctcp configured as DCTCP 0.12-0.15 and 0.15-0.22 in
+alternating runs on the same path). So it is a property of DCTCP's once-
+per-window estimator under this marking, not of this code (the mechanism
+is not established); test_alpha_matches_kernel_dctcp_at_the_same_marking
+below holds the modules to kernel dctcp there. Widening only the upper
+side keeps every failure above: a stuck, undecayed or miscounting
+estimator reads 0, 1 or several times p."""
 
 import netlab
 import pytest
@@ -47,6 +49,37 @@ def test_alpha_converges_to_marking_fraction(lab, cc, p):
     assert abs(echoed - p / 100) <= 0.05, "the marking itself is off: a testbed fault"
     upper = 2 * p / 100 + 0.02 if p == 10 else p / 100 + 0.1
     assert p / 100 - 0.1 <= got <= upper, (alphas, echoed)
+
+
+def test_alpha_matches_kernel_dctcp_at_the_same_marking(lab, restore_params):
+    """Differential at p = 10 %, where alpha reads above p: xdctcp configured
+    as DCTCP (g = 1/16, ns = nl = 1/2) and the kernel's dctcp, alternately on
+    the same marked path, read the same alpha.  The medians of REPS per-run
+    medians must agree within 0.06 (per-run medians spread by about 0.02;
+    measured differences of these medians: 0.008 unlimited and 0.008 at
+    20 Mbit/s).  A different g, a window boundary off by one update or
+    F counted in packets instead of bytes moves alpha by more under this
+    marking."""
+    for name, value in (("g", 64), ("ns", 512), ("nl", 512)):
+        netlab.param("xdctcp", name, value)
+    a, b, da, _ = netlab.pair(lab, "dctcp", "dctcp")
+    netlab.mark_ce(a, da, 10)
+    runs = {"dctcp": [], "xdctcp": []}
+    for _ in range(REPS):
+        for cc, medians in runs.items():
+            netlab.sysctl("net.ipv4.tcp_congestion_control", cc, a)
+            netlab.sysctl("net.ipv4.tcp_congestion_control", cc, b)
+            ss = netlab.SsSampler(lab, a, "10.77.0.2")
+            netlab.iperf(lab, a, b, "10.77.0.2", seconds=5)
+            alphas = netlab.late_alphas(ss.stop(), skip=0.2)
+            assert len(alphas) >= 3
+            medians.append(netlab.median(alphas) / 1024)
+    print({cc: [round(m, 3) for m in ms] for cc, ms in runs.items()})
+    got = {cc: netlab.median(ms) for cc, ms in runs.items()}
+    assert abs(got["xdctcp"] - got["dctcp"]) <= 0.06, got
+
+
+REPS = 4
 
 
 def delivered(ns):
