@@ -5,8 +5,8 @@
 # over all of them.
 #
 #   scripts/run-tests.sh [STEP...]
-#       steps: build unit mutants fuzz testbed checkpatch sparse lint install
-#              dkms kernel dkms-remove
+#       steps: build unit mutants fuzz testbed checkpatch upstream sparse lint
+#              install dkms kernel dkms-remove
 #
 # FUZZ_SECONDS (default 20) bounds the fuzzing of each module here;
 # make stress fuzzes longer.
@@ -217,6 +217,19 @@ step_checkpatch() {
 	fi
 }
 
+step_upstream() {
+	local log="$log_dir/upstream.log"
+	echo "== upstream: the kernel patches in docs/upstream/"
+	if scripts/upstream-check.sh >"$log" 2>&1; then
+		while read -r line; do
+			pass "${line#upstream-check: }"
+		done < <(grep '^upstream-check: ' "$log")
+	else
+		tail -n 30 "$log"
+		fail "upstream patches (log: $log)"
+	fi
+}
+
 step_sparse() {
 	local log="$log_dir/sparse.log"
 	echo "== sparse (make C=2)"
@@ -231,10 +244,10 @@ step_sparse() {
 
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
-	steps=(build unit mutants fuzz testbed checkpatch sparse lint install dkms kernel dkms-remove)
+	steps=(build unit mutants fuzz testbed checkpatch upstream sparse lint install dkms kernel dkms-remove)
 for s in "${steps[@]}"; do
 	case "$s" in
-	build | unit | mutants | fuzz | testbed | checkpatch | sparse | lint | install | dkms | kernel | dkms-remove)
+	build | unit | mutants | fuzz | testbed | checkpatch | upstream | sparse | lint | install | dkms | kernel | dkms-remove)
 		"step_$s" ;;
 	*) echo "run-tests: unknown step '$s'" >&2; exit 2 ;;
 	esac

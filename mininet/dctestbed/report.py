@@ -435,6 +435,12 @@ def _testbed(params, results):
              f" started {v('started')}, finished {v('finished')}.")
     if params.get("command"):
         text += f" Command: `{params['command']}`."
+    if params.get("source"):
+        text += f" Source: `{params['source']}`"
+        built = {m: v for m, v in (params.get("module_srcversion") or {}).items() if v}
+        if built:
+            text += " (module srcversion " + ", ".join(f"{m} {v}" for m, v in built.items()) + ")"
+        text += "."
     cap, rate = params.get("capacity_mbit"), params.get("rate_mbit")
     if isinstance(cap, int | float) and isinstance(rate, int | float) and cap < rate:
         text += (" **Warning:** the measured capacity is below the shaped rate,"

@@ -24,7 +24,14 @@ from dctestbed import options as opt
 from dctestbed.experiments import APP_PORT, EXPERIMENTS, IPERF_PORT, end_stdin_process, wait_ok
 from dctestbed.monitor import COUNTERS, counter_deltas, parse_counters, parse_probe
 from dctestbed.testbed import Testbed, cleanup, run
-from dctestbed.variants import VariantError, Variants, module_of, module_params, params_of
+from dctestbed.variants import (
+    VariantError,
+    Variants,
+    module_of,
+    module_params,
+    module_srcversion,
+    params_of,
+)
 
 TOP = Path(__file__).resolve().parents[2]
 RAW_HEADERS = {
@@ -153,6 +160,18 @@ def emulation():
     """vm under virtme-ng (software emulation unless KVM), else native."""
     cmdline = Path("/proc/cmdline").read_text()
     return "vm" if "virtme" in cmdline else "native"
+
+
+def source_revision(top=TOP):
+    """The git revision of the tree a run came from, with "-dirty" when it
+    has uncommitted changes; None outside a git checkout."""
+    try:
+        r = subprocess.run(["git", "-c", "safe.directory=*", "-C", str(top), "describe",
+                            "--always", "--dirty", "--abbrev=12"],
+                           capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return r.stdout.strip() or None if r.returncode == 0 else None
 
 
 def fmt_time(s):
@@ -310,6 +329,7 @@ def execute(o, argv):
         "reps": o.reps, "rate_mbit": o.rate, "k_pkts": o.k, "buffer_pkts": o.buffer,
         "rto_min_ms": o.rto_min_ms, "kernel": platform.release(),
         "emulation": emulation(),
+        "source": source_revision(),
         "command": "python3 -m dctestbed " + " ".join(argv),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "options": o.as_dict(),
@@ -327,6 +347,7 @@ def execute(o, argv):
     # each label's overrides on top of the modules' parameters as loaded
     params["variants"] = {label: params_of(label) for label in o.ccs}
     params["module_params"] = {m: module_params(m) for m in o.modules}
+    params["module_srcversion"] = {m: module_srcversion(m) for m in o.modules}
     cleanup()
     files = RawFiles(out / "raw")
     tb, mon = Testbed(exp.topo()), None

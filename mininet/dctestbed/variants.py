@@ -66,6 +66,14 @@ def module_params(cc):
     return {p.name: p.read_text().strip() for p in sorted(d.iterdir())}
 
 
+def module_srcversion(cc):
+    """The srcversion (a hash of the module's source) of a loaded module,
+    which names the build that ran even when it was not this tree's; None
+    for built-in code or a module without one."""
+    f = SYS_MODULE / f"tcp_{cc}" / "srcversion"
+    return f.read_text().strip() if f.is_file() else None
+
+
 def param_path(cc, name):
     return SYS_MODULE / f"tcp_{cc}" / "parameters" / name
 

@@ -202,6 +202,15 @@ def test_report_md_has_a_row_per_cc_and_group_with_p99(full):
     assert "Flow completion time by size" in md and "10MB p99 ms" in md
 
 
+def test_report_names_the_source_and_the_module_builds():
+    params = dict(kernel="6.1.0", emulation="vm", reps=3, source="adf2a59c0ffe-dirty",
+                  module_srcversion={"xdctcp": "0123456789ABCDEF0123456", "tdctcp": None})
+    text = report._testbed(params, [])
+    assert "Source: `adf2a59c0ffe-dirty` (module srcversion xdctcp 0123456789ABCDEF0123456)." in text
+    del params["source"]                    # runs from before the field: no claim
+    assert "Source" not in report._testbed(params, [])
+
+
 def test_plots_exist_and_are_listed(full):
     d, _, _ = full
     made = {p.name for p in (d / "plots").iterdir()}

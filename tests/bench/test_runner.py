@@ -2,9 +2,10 @@
 
 import os
 import signal
+import subprocess
 
 import pytest
-from dctestbed import runner
+from dctestbed import runner, variants
 
 
 class FakeFiles:
@@ -58,3 +59,25 @@ def test_no_signal_no_interrupt():
     with runner.deferred_interrupts():
         pass
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_source_revision_names_the_commit_and_a_dirty_tree(tmp_path):
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost", "-C", str(tmp_path)]
+    assert runner.source_revision(tmp_path) is None          # not a checkout
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "f").write_text("1\n")
+    subprocess.run([*git, "add", "f"], check=True)
+    subprocess.run([*git, "commit", "-qm", "c"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    rev = runner.source_revision(tmp_path)
+    assert rev and head.startswith(rev)
+    (tmp_path / "f").write_text("2\n")
+    assert runner.source_revision(tmp_path) == rev + "-dirty"
+
+
+def test_module_srcversion_reads_sysfs(tmp_path, monkeypatch):
+    monkeypatch.setattr(variants, "SYS_MODULE", tmp_path)
+    (tmp_path / "tcp_xdctcp").mkdir()
+    (tmp_path / "tcp_xdctcp" / "srcversion").write_text("ABCDEF0123456789ABCDEF0\n")
+    assert variants.module_srcversion("xdctcp") == "ABCDEF0123456789ABCDEF0"
+    assert variants.module_srcversion("tdctcp") is None      # not loaded
