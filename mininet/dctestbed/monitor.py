@@ -53,13 +53,15 @@ def counter_deltas(before, after, names=COUNTERS):
     return {n: after.get(n, 0) - before.get(n, 0) for n in names}
 
 
-PROBE = re.compile(r"\s(\d+\.\d+): tcp_probe: .*?src=(\S+) dest=(\S+) .*?snd_cwnd=(\d+) "
-                   r".*?srtt=(\d+)")
+PROBE = re.compile(r"\s(\d+\.\d+): tcp_probe: .*?src=(\S+) dest=(\S+) .*?snd_nxt=0x([0-9a-f]+) "
+                   r"snd_una=0x([0-9a-f]+) snd_cwnd=(\d+) .*?snd_wnd=(\d+) srtt=(\d+)")
 
 
 def parse_probe(lines):
-    """tcp_probe trace lines -> (t_s, flow, cwnd_pkts, srtt_us) tuples,
-    t_s relative to the first line."""
+    """tcp_probe trace lines -> (t_s, flow, cwnd_pkts, srtt_us, inflight_bytes,
+    snd_wnd_bytes) tuples, t_s relative to the first line.  inflight_bytes
+    (snd_nxt - snd_una, sequence space) against the peer's window snd_wnd
+    and cwnd tells which of them limited the sender."""
     out, t0 = [], None
     for line in lines:
         m = PROBE.search(line)
@@ -67,7 +69,9 @@ def parse_probe(lines):
             continue
         t = float(m.group(1))
         t0 = t if t0 is None else t0
-        out.append((round(t - t0, 6), f"{m.group(2)}>{m.group(3)}", int(m.group(4)), int(m.group(5))))
+        inflight = (int(m.group(4), 16) - int(m.group(5), 16)) % (1 << 32)
+        out.append((round(t - t0, 6), f"{m.group(2)}>{m.group(3)}", int(m.group(6)),
+                    int(m.group(8)), inflight, int(m.group(7))))
     return out
 
 

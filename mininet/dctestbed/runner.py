@@ -37,7 +37,7 @@ TOP = Path(__file__).resolve().parents[2]
 RAW_HEADERS = {
     "completions": "cc,group,rep,kind,size_bytes,fct_us",
     "queue": "cc,group,rep,t_s,qlen_pkts,backlog_bytes",
-    "probe": "cc,group,rep,t_s,flow,cwnd_pkts,srtt_us",
+    "probe": "cc,group,rep,t_s,flow,cwnd_pkts,srtt_us,inflight_bytes,snd_wnd_bytes",
     "counters": "cc,group,rep,host,name,value",
     "runs": "cc,group,rep,duration_s,tx_bytes,goodput_mbit,qdisc_drops,qdisc_marks,queue_samples",
     "flows": "cc,group,rep,flow,t_s,mbit",

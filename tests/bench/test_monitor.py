@@ -32,16 +32,17 @@ def test_counter_deltas_cover_every_counter():
 
 
 PROBE = ("          <idle>-0       [001] ..s1.  {t}: tcp_probe: family=AF_INET "
-         "src=10.0.0.2:5001 dest=10.0.0.1:40000 mark=0x0 data_len=0 snd_nxt=0x1 snd_una=0x1 "
+         "src=10.0.0.2:5001 dest=10.0.0.1:40000 mark=0x0 data_len=0 snd_nxt={nxt} snd_una={una} "
          "snd_cwnd={cwnd} ssthresh=7 snd_wnd=64000 srtt={srtt} rcv_wnd=65000 sock_cookie=2a")
 
 
 def test_probe_lines_parsed_relative_to_the_first():
-    lines = [PROBE.format(t="100.500000", cwnd=10, srtt=850), "garbage line",
-             PROBE.format(t="100.750250", cwnd=14, srtt=1200)]
+    lines = [PROBE.format(t="100.500000", cwnd=10, srtt=850, nxt="0x5a8", una="0x1"), "garbage line",
+             # snd_nxt has wrapped past 2^32, snd_una not yet
+             PROBE.format(t="100.750250", cwnd=14, srtt=1200, nxt="0x3e7", una="0xfffffc17")]
     out = monitor.parse_probe(lines)
-    assert out == [(0.0, "10.0.0.2:5001>10.0.0.1:40000", 10, 850),
-                   (0.25025, "10.0.0.2:5001>10.0.0.1:40000", 14, 1200)]
+    assert out == [(0.0, "10.0.0.2:5001>10.0.0.1:40000", 10, 850, 1447, 64000),
+                   (0.25025, "10.0.0.2:5001>10.0.0.1:40000", 14, 1200, 2000, 64000)]
 
 
 def attr(kind, payload):
