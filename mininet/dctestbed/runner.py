@@ -163,15 +163,21 @@ def emulation():
 
 
 def source_revision(top=TOP):
-    """The git revision of the tree a run came from, with "-dirty" when it
+    """The git commit of the tree a run came from, with "-dirty" when a
+    tracked file outside results/ (where runs write, this one included)
     has uncommitted changes; None outside a git checkout."""
+    git = ["git", "-c", "safe.directory=*", "-C", str(top)]
     try:
-        r = subprocess.run(["git", "-c", "safe.directory=*", "-C", str(top), "describe",
-                            "--always", "--dirty", "--abbrev=12"],
-                           capture_output=True, text=True, timeout=30)
+        head = subprocess.run([*git, "rev-parse", "--short=12", "HEAD"],
+                              capture_output=True, text=True, timeout=30)
+        if head.returncode != 0:
+            return None
+        status = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no", "--",
+                                 ".", ":(exclude)results"],
+                                capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return r.stdout.strip() or None if r.returncode == 0 else None
+    return head.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
 
 
 def fmt_time(s):

@@ -71,6 +71,13 @@ def test_source_revision_names_the_commit_and_a_dirty_tree(tmp_path):
     head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     rev = runner.source_revision(tmp_path)
     assert rev and head.startswith(rev)
+    (tmp_path / "results").mkdir()                 # a run rewriting a committed run
+    (tmp_path / "results" / "r").write_text("1\n")
+    subprocess.run([*git, "add", "results/r"], check=True)
+    subprocess.run([*git, "commit", "-qm", "r"], check=True)
+    rev = runner.source_revision(tmp_path)
+    (tmp_path / "results" / "r").write_text("2\n")
+    assert runner.source_revision(tmp_path) == rev
     (tmp_path / "f").write_text("2\n")
     assert runner.source_revision(tmp_path) == rev + "-dirty"
 
