@@ -150,13 +150,26 @@ step_dkms-remove() {
 	fi
 }
 
+run_kernel_vm() {
+	scripts/vm-run.sh --timeout "${KERNEL_VM_TIMEOUT:-1200}" --log-dir "$1" -- \
+		env KERNEL_TESTS="${KERNEL_TESTS:-}" DKMS_INSTALLED="$dkms_installed" tests/kernel/run.sh
+}
+
 step_kernel() {
-	local out="$top/results/kernel-tests"
+	local out="$top/results/kernel-tests" rc=0
 	echo "== kernel: in-kernel tests on the testbed (TESTBED=${TESTBED:-auto}, KERNEL_TESTS=${KERNEL_TESTS:-default})"
-	rm -f "$out/pytest.log"
+	rm -f "$out/pytest.log" "$out/pytest-stalled.log"
 	# the guest does not inherit this environment: pass the selection on
-	scripts/vm-run.sh --timeout 1500 --log-dir "$out" -- \
-		env KERNEL_TESTS="${KERNEL_TESTS:-}" DKMS_INSTALLED="$dkms_installed" tests/kernel/run.sh || true
+	run_kernel_vm "$out" || rc=$?
+	# Under software emulation the guest has, rarely, stopped making progress
+	# altogether (QEMU busy, no test finishing, even pytest's own timeouts
+	# not firing) until the time limit.  Such a stall is rerun once, in a new
+	# VM, and said so; a suite that stalls twice, or fails, fails.
+	if [ "$rc" -eq 124 ] && ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$out/pytest.log" 2>/dev/null; then
+		mv "$out/pytest.log" "$out/pytest-stalled.log" 2>/dev/null || true
+		echo "NOTE kernel tests: the VM stalled until its time limit (log: $out/pytest-stalled.log); rerunning once"
+		run_kernel_vm "$out" || true
+	fi
 	if [ -f "$out/pytest.log" ]; then
 		tally "$out/pytest.log" "kernel tests (log: $out/pytest.log, dmesg: $out/dmesg.log)"
 	else

@@ -28,12 +28,12 @@ def test_sigint_cleans_up_and_keeps_raw_data():
         cwd=netlab.TOP, env={"PYTHONPATH": str(netlab.TOP / "mininet"), "PATH": PATH},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + 300    # two runs take ~30 s
         while runs_done() < 2 and p.poll() is None and time.monotonic() < deadline:
             time.sleep(0.5)
         assert p.poll() is None, "the run ended before it could be interrupted"
         p.send_signal(signal.SIGINT)
-        out, _ = p.communicate(timeout=300)
+        out, _ = p.communicate(timeout=120)
     finally:
         if p.poll() is None:
             p.kill()
