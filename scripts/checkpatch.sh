@@ -1,24 +1,12 @@
 #!/usr/bin/env bash
 # Run the kernel's checkpatch.pl --strict over the module sources.
-# checkpatch.pl comes from Debian's linux-source tarball; the three files
-# it needs are extracted once into .tools/.
+# checkpatch.pl comes from Debian's linux-source tarball
+# (scripts/linux-source.sh).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' 2>/dev/null | sort -V | tail -n 1)
-if [ -z "$tarball" ]; then
-	echo "checkpatch: no /usr/src/linux-source-*.tar.xz (run scripts/setup.sh build)" >&2
-	exit 2
-fi
-ver=$(basename "$tarball" .tar.xz)
-dir="$top/.tools/$ver"
-if [ ! -x "$dir/scripts/checkpatch.pl" ]; then
-	echo "checkpatch: extracting checkpatch.pl from $tarball"
-	mkdir -p "$dir"
-	tar -xJf "$tarball" -C "$dir" --strip-components=1 \
-		"$ver/scripts/checkpatch.pl" "$ver/scripts/spelling.txt" \
-		"$ver/scripts/const_structs.checkpatch"
-fi
+dir=$("$top/scripts/linux-source.sh" scripts/checkpatch.pl scripts/spelling.txt \
+	scripts/const_structs.checkpatch)
 
 cd "$top"
 checkpatch() { perl "$dir/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types "$@"; }

@@ -11,28 +11,17 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 KDIR=${KDIR:-$("$top/scripts/kdir.sh")}
-tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' 2>/dev/null | sort -V | tail -n 1)
-if [ -z "$tarball" ]; then
-	echo "upstream-check: no /usr/src/linux-source-*.tar.xz (run scripts/setup.sh build)" >&2
-	exit 2
-fi
-ver=$(basename "$tarball" .tar.xz)
-tools="$top/.tools/$ver"
-# checkpatch.pl and its data files
-"$top/scripts/checkpatch.sh" >/dev/null
-
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+checkpatch="$("$top/scripts/linux-source.sh" scripts/checkpatch.pl scripts/spelling.txt \
+	scripts/const_structs.checkpatch)/scripts/checkpatch.pl"
 for p in "$top"/docs/upstream/*.patch; do
 	name=$(basename "$p")
-	perl "$tools/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
+	perl "$checkpatch" --strict --no-tree --quiet --show-types \
 		--ignore MISSING_SIGN_OFF,UNKNOWN_COMMIT_ID "$p"
 	mapfile -t files < <(sed -n 's|^+++ b/||p' "$p")
+	tools=$("$top/scripts/linux-source.sh" "${files[@]}")
 	for f in "${files[@]}"; do
-		if [ ! -f "$tools/$f" ]; then
-			mkdir -p "$tools/$(dirname "$f")"
-			tar -xJf "$tarball" -C "$tools" --strip-components=1 "$ver/$f"
-		fi
 		mkdir -p "$work/$name/$(dirname "$f")"
 		cp "$tools/$f" "$work/$name/$f"
 	done
@@ -48,5 +37,5 @@ for p in "$top"/docs/upstream/*.patch; do
 		make -s -C "$KDIR" M="$build" KCFLAGS=-Werror "$obj"
 		[ -s "$build/$obj" ]
 	done
-	echo "upstream-check: $name: checkpatch clean, applies to $ver, ${files[*]} compiles"
+	echo "upstream-check: $name: checkpatch clean, applies to $(basename "$tools"), ${files[*]} compiles"
 done
