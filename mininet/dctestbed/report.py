@@ -82,6 +82,15 @@ def _two_arrays():
     return array("d"), array("d")
 
 
+def _add_flow_point(store, key, rep, flow, t, value):
+    """Append (t, value) to flow's plot series of key (lowest repetition only)."""
+    slot = _series_slot(store, key, rep, lambda: defaultdict(_two_arrays))
+    if slot is not None:
+        ts, vs = slot[flow]
+        ts.append(t)
+        vs.append(value)
+
+
 def _scan(path, handle, skipped):
     """Feed each row of the CSV at path (or path.gz, as large raw files are
     committed) to handle; False if there is neither."""
@@ -136,11 +145,7 @@ def load(run_dir):
         if key:
             t, cwnd, srtt = float(row["t_s"]), float(row["cwnd_pkts"]), float(row["srtt_us"])
             acc[key]["srtt"].append(srtt)
-            slot = _series_slot(series["cwnd"], key, rep, lambda: defaultdict(_two_arrays))
-            if slot is not None:
-                ts, cw = slot[row["flow"]]
-                ts.append(t)
-                cw.append(cwnd)
+            _add_flow_point(series["cwnd"], key, rep, row["flow"], t, cwnd)
 
     def counter(row):
         key, _ = key_rep(row)
@@ -161,11 +166,7 @@ def load(run_dir):
         if key:
             t, mbit = float(row["t_s"]), float(row["mbit"])
             acc[key]["flows"][(rep, row["flow"])].append((t, mbit))
-            slot = _series_slot(series["flows"], key, rep, lambda: defaultdict(_two_arrays))
-            if slot is not None:
-                ts, ms = slot[row["flow"]]
-                ts.append(t)
-                ms.append(mbit)
+            _add_flow_point(series["flows"], key, rep, row["flow"], t, mbit)
 
     def case(row):
         key, _ = key_rep(row)
