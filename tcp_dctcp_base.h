@@ -240,7 +240,7 @@ static size_t dctcp_base_get_info(struct sock *sk, u32 ext, int *attr,
 		return 0;
 
 	memset(&info->dctcp, 0, sizeof(info->dctcp));
-	if (inet_csk(sk)->icsk_ca_ops != &dctcp_base_reno) {
+	if (READ_ONCE(inet_csk(sk)->icsk_ca_ops) != &dctcp_base_reno) {
 		info->dctcp.dctcp_enabled = 1;
 		info->dctcp.dctcp_ce_state = (u16)ca->ce_state;
 		info->dctcp.dctcp_alpha = READ_ONCE(ca->alpha_1024);
@@ -275,7 +275,8 @@ static inline bool dctcp_base_init(struct sock *sk, u32 alpha_init_1024)
 		return true;
 	}
 
-	inet_csk(sk)->icsk_ca_ops = &dctcp_base_reno;
+	/* get_info reads the ops without the socket lock */
+	WRITE_ONCE(inet_csk(sk)->icsk_ca_ops, &dctcp_base_reno);
 	INET_ECN_dontxmit(sk);
 	return false;
 }
@@ -291,38 +292,53 @@ static struct tcp_congestion_ops dctcp_base_reno __read_mostly = {
 };
 
 /*
- * Module parameters: unsigned integers with an inclusive range.  A write
- * that is malformed, negative, too large for 32 bits or out of range is
- * refused with -EINVAL and the old value stays.  The fast path reads
- * them with READ_ONCE(), so a connection never sees a torn value.
+ * Module parameters: unsigned integers with an inclusive range, parsed by
+ * the kernel's param_set_uint_minmax() (decimal, or 0x hexadecimal and 0
+ * octal as every uint parameter).  A write that is malformed, negative,
+ * too large for 32 bits or out of range is refused with -EINVAL and the
+ * old value stays.  The kernel's parameter lock serialises writes; the
+ * fast path reads each value once with READ_ONCE().
  */
-struct dctcp_param {
-	unsigned int *value;
-	unsigned int min;
-	unsigned int max;
+static inline int dctcp_param_set_range(const char *val,
+					const struct kernel_param *kp,
+					unsigned int min, unsigned int max)
+{
+	return param_set_uint_minmax(val, kp, min, max) ? -EINVAL : 0;
+}
+
+/* A gain, in 1/1024: above zero, at most 1 */
+static int dctcp_param_set_gain(const char *val, const struct kernel_param *kp)
+{
+	return dctcp_param_set_range(val, kp, 1, DCTCP_ONE);
+}
+
+static const struct kernel_param_ops dctcp_param_gain = {
+	.set = dctcp_param_set_gain,
+	.get = param_get_uint,
 };
 
-static int dctcp_param_set(const char *val, const struct kernel_param *kp)
+/* A factor, in 1/1024: from 0 to 1 */
+static int dctcp_param_set_factor(const char *val,
+				  const struct kernel_param *kp)
 {
-	const struct dctcp_param *p = kp->arg;
-	unsigned int v;
-
-	if (!val || kstrtouint(val, 10, &v) || v < p->min || v > p->max)
-		return -EINVAL;
-	WRITE_ONCE(*p->value, v);
-	return 0;
+	return dctcp_param_set_range(val, kp, 0, DCTCP_ONE);
 }
 
-static int dctcp_param_get(char *buffer, const struct kernel_param *kp)
-{
-	const struct dctcp_param *p = kp->arg;
+static const struct kernel_param_ops dctcp_param_factor = {
+	.set = dctcp_param_set_factor,
+	.get = param_get_uint,
+};
 
-	return sysfs_emit(buffer, "%u\n", READ_ONCE(*p->value));
+/* A switch: 0 (off) or 1 (on) */
+static int dctcp_param_set_switch(const char *val,
+				  const struct kernel_param *kp)
+{
+	return dctcp_param_set_range(val, kp, 0, 1);
 }
 
-static const struct kernel_param_ops dctcp_param_ops = {
-	.set = dctcp_param_set,
-	.get = dctcp_param_get,
+static const struct kernel_param_ops dctcp_param_switch = {
+	.set = dctcp_param_set_switch,
+	.get = param_get_uint,
 };
 
 #endif /* _TCP_DCTCP_BASE_H */

@@ -22,14 +22,17 @@
  * columns are tested left to right; af = alpha_factor, s = addstep (sigma),
  * y = decre (gamma), th = theta.  N is 5 once case (3) has held for the
  * five previous windows, otherwise 1.  Every result is at least two
- * segments and at most snd_cwnd_clamp.
+ * segments and at most snd_cwnd_clamp.  The gradient counts as positive
+ * only once the smoothed RTT change reaches 1 us, the resolution of the
+ * samples (see TDCTCP_RISE_MIN_1024).
  *
  * Applying it (thesis 3.3): an increase ((1), (3)) takes effect at once,
  * in congestion avoidance, and replaces Reno's additive increase; slow
  * start stays the kernel's.  A decrease is remembered and becomes the
  * answer of ssthresh at the next congestion event (ECE, or loss, where
- * the base halves the window as DCTCP does).  With direct_decrease set,
- * the RTT-driven cuts (2) and (4) apply at the window boundary instead.
+ * the base halves the window as DCTCP does); each decision replaces the
+ * one still pending.  With direct_decrease set, the RTT-driven cuts (2)
+ * and (4) apply at the window boundary instead.
  *
  * Defaults are the thesis' (3.4, 4.1): g = 1/16, alpha_factor = 1/8,
  * beta = 1/8, addstep = 1, decre = 1/4, T_low = 5 ms, T_high = 50 ms
@@ -79,6 +82,15 @@ enum tdctcp_case {
 	TDCTCP_NR_CASES = TDCTCP_CONGESTED
 };
 
+/*
+ * The smoothed RTT change reads as a rise only from one microsecond, the
+ * resolution of the RTT samples.  The EWMA's decay rounds toward zero,
+ * so after any rise a flat RTT would leave a positive residue below a
+ * microsecond for ever (exact arithmetic only approaches zero too) and
+ * every later window would be case (4), the window never growing.
+ */
+#define TDCTCP_RISE_MIN_1024	DCTCP_ONE	/* 1 us, in us << 10 */
+
 /* Case (3) must hold this many windows in a row before steps grow ... */
 #define TDCTCP_FAST_AFTER	5
 /* ... to this many addsteps per window (the thesis' N = 5) */
@@ -115,103 +127,149 @@ struct tdctcp_params {
 
 /* alpha's EWMA gain; the DCTCP paper's 1/16 */
 static unsigned int tdctcp_g_1024 __read_mostly = 64;
-static struct dctcp_param tdctcp_g_param = { &tdctcp_g_1024, 1, 1024 };
-module_param_cb(g, &dctcp_param_ops, &tdctcp_g_param, 0644);
+module_param_cb(g, &dctcp_param_gain, &tdctcp_g_1024, 0644);
 __MODULE_PARM_TYPE(g, "uint");
 MODULE_PARM_DESC(g, "EWMA gain of alpha, in 1/1024 (range 1-1024, default 64 = 1/16)");
 
 /* alpha at or above this is heavy congestion; thesis 3.4: 1/8 */
 static unsigned int tdctcp_alpha_factor_1024 __read_mostly = 128;
-static struct dctcp_param tdctcp_alpha_factor_param = {
-	&tdctcp_alpha_factor_1024, 0, 1024
-};
-module_param_cb(alpha_factor, &dctcp_param_ops, &tdctcp_alpha_factor_param, 0644);
+module_param_cb(alpha_factor, &dctcp_param_factor, &tdctcp_alpha_factor_1024, 0644);
 __MODULE_PARM_TYPE(alpha_factor, "uint");
 MODULE_PARM_DESC(alpha_factor, "alpha from which cases (5)-(8) apply, in 1/1024 (range 0-1024, default 128 = 1/8)");
 
 /* EWMA gain of the RTT change; thesis 3.4: 1/8 (4.1 used 1/16) */
 static unsigned int tdctcp_beta_1024 __read_mostly = 128;
-static struct dctcp_param tdctcp_beta_param = { &tdctcp_beta_1024, 1, 1024 };
-module_param_cb(beta, &dctcp_param_ops, &tdctcp_beta_param, 0644);
+module_param_cb(beta, &dctcp_param_gain, &tdctcp_beta_1024, 0644);
 __MODULE_PARM_TYPE(beta, "uint");
 MODULE_PARM_DESC(beta, "EWMA gain of the RTT change, in 1/1024 (range 1-1024, default 128 = 1/8)");
 
 /* sigma, the additive step; thesis 3.4: 1, conservative */
 static unsigned int tdctcp_addstep __read_mostly = 1;
-static struct dctcp_param tdctcp_addstep_param = { &tdctcp_addstep, 0, 64 };
-module_param_cb(addstep, &dctcp_param_ops, &tdctcp_addstep_param, 0644);
+
+static int tdctcp_addstep_set(const char *val, const struct kernel_param *kp)
+{
+	return dctcp_param_set_range(val, kp, 0, 64);
+}
+
+static const struct kernel_param_ops tdctcp_addstep_ops = {
+	.set = tdctcp_addstep_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(addstep, &tdctcp_addstep_ops, &tdctcp_addstep, 0644);
 __MODULE_PARM_TYPE(addstep, "uint");
 MODULE_PARM_DESC(addstep, "Increase of cases (1) and (3) per window, in segments (range 0-64, default 1)");
 
 /* gamma, how hard RTT cuts in (2) and (4); thesis 3.4: 1/4 */
 static unsigned int tdctcp_decre_1024 __read_mostly = 256;
-static struct dctcp_param tdctcp_decre_param = { &tdctcp_decre_1024, 0, 1024 };
-module_param_cb(decre, &dctcp_param_ops, &tdctcp_decre_param, 0644);
+module_param_cb(decre, &dctcp_param_factor, &tdctcp_decre_1024, 0644);
 __MODULE_PARM_TYPE(decre, "uint");
 MODULE_PARM_DESC(decre, "RTT decrease factor of cases (2) and (4), in 1/1024 (range 0-1024, default 256 = 1/4)");
 
 /* (5) and (7) cut by alpha / (2 * theta); 2.0 gives alpha / 4 */
 static unsigned int tdctcp_theta_1024 __read_mostly = 2048;
-static struct dctcp_param tdctcp_theta_param = {
-	&tdctcp_theta_1024, 512, 65536
+
+static int tdctcp_theta_set(const char *val, const struct kernel_param *kp)
+{
+	return dctcp_param_set_range(val, kp, DCTCP_ONE / 2, 64 * DCTCP_ONE);
+}
+
+static const struct kernel_param_ops tdctcp_theta_ops = {
+	.set = tdctcp_theta_set,
+	.get = param_get_uint,
 };
-module_param_cb(theta, &dctcp_param_ops, &tdctcp_theta_param, 0644);
+
+module_param_cb(theta, &tdctcp_theta_ops, &tdctcp_theta_1024, 0644);
 __MODULE_PARM_TYPE(theta, "uint");
 MODULE_PARM_DESC(theta, "Cases (5) and (7) cut cwnd by alpha/(2*theta); theta, in 1/1024 (range 512-65536, default 2048 = 2.0)");
 
+/*
+ * Thresholds come in pairs that never cross: T_low <= T_high and
+ * auto_low_pkts <= auto_high_pkts.  A write that would cross the other
+ * threshold of its pair is refused, so moving both past each other takes
+ * the order that keeps them apart (on insmod too).
+ */
+#define TDCTCP_MAX_RTT_US	100000000U	/* 100 s */
+#define TDCTCP_MAX_AUTO_PKTS	10000U
+
 /* below this RTT the path is uncongested; thesis 3.4 at 100 Mbit/s */
 static unsigned int tdctcp_t_low_us __read_mostly = 5000;
-static struct dctcp_param tdctcp_t_low_param = {
-	&tdctcp_t_low_us, 0, 100000000
-};
-module_param_cb(t_low_us, &dctcp_param_ops, &tdctcp_t_low_param, 0644);
-__MODULE_PARM_TYPE(t_low_us, "uint");
-MODULE_PARM_DESC(t_low_us, "RTT below which the path is clear (T_low), in us (range 0-100000000, default 5000)");
-
 /* above this RTT latency is intolerable; ten times T_low */
 static unsigned int tdctcp_t_high_us __read_mostly = 50000;
-static struct dctcp_param tdctcp_t_high_param = {
-	&tdctcp_t_high_us, 0, 100000000
+
+static int tdctcp_t_low_set(const char *val, const struct kernel_param *kp)
+{
+	return dctcp_param_set_range(val, kp, 0, READ_ONCE(tdctcp_t_high_us));
+}
+
+static int tdctcp_t_high_set(const char *val, const struct kernel_param *kp)
+{
+	return dctcp_param_set_range(val, kp, READ_ONCE(tdctcp_t_low_us),
+				     TDCTCP_MAX_RTT_US);
+}
+
+static const struct kernel_param_ops tdctcp_t_low_ops = {
+	.set = tdctcp_t_low_set,
+	.get = param_get_uint,
 };
-module_param_cb(t_high_us, &dctcp_param_ops, &tdctcp_t_high_param, 0644);
+
+static const struct kernel_param_ops tdctcp_t_high_ops = {
+	.set = tdctcp_t_high_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(t_low_us, &tdctcp_t_low_ops, &tdctcp_t_low_us, 0644);
+__MODULE_PARM_TYPE(t_low_us, "uint");
+MODULE_PARM_DESC(t_low_us, "RTT below which the path is clear (T_low), in us (range 0-t_high_us, default 5000)");
+module_param_cb(t_high_us, &tdctcp_t_high_ops, &tdctcp_t_high_us, 0644);
 __MODULE_PARM_TYPE(t_high_us, "uint");
-MODULE_PARM_DESC(t_high_us, "RTT above which the path is congested (T_high), in us (range 0-100000000, default 50000)");
+MODULE_PARM_DESC(t_high_us, "RTT above which the path is congested (T_high), in us (range t_low_us-100000000, default 50000)");
 
 /* the thesis defers every decrease to the next congestion event */
 static unsigned int tdctcp_direct_decrease __read_mostly;
-static struct dctcp_param tdctcp_direct_decrease_param = {
-	&tdctcp_direct_decrease, 0, 1
-};
-module_param_cb(direct_decrease, &dctcp_param_ops, &tdctcp_direct_decrease_param, 0644);
+module_param_cb(direct_decrease, &dctcp_param_switch, &tdctcp_direct_decrease, 0644);
 __MODULE_PARM_TYPE(direct_decrease, "uint");
 MODULE_PARM_DESC(direct_decrease, "Apply the RTT cuts of cases (2) and (4) at once, boolean (range 0-1, default 0)");
 
 /* derive T_low and T_high from minRTT and the connection's rate */
 static unsigned int tdctcp_auto_thresholds __read_mostly;
-static struct dctcp_param tdctcp_auto_thresholds_param = {
-	&tdctcp_auto_thresholds, 0, 1
-};
-module_param_cb(auto_thresholds, &dctcp_param_ops, &tdctcp_auto_thresholds_param, 0644);
+module_param_cb(auto_thresholds, &dctcp_param_switch, &tdctcp_auto_thresholds, 0644);
 __MODULE_PARM_TYPE(auto_thresholds, "uint");
 MODULE_PARM_DESC(auto_thresholds, "Derive T_low and T_high per connection from minRTT and its rate instead of t_low_us and t_high_us, boolean (range 0-1, default 0)");
 
 /* own segments queued below which the path is clear (auto_thresholds) */
 static unsigned int tdctcp_auto_low_pkts __read_mostly = 2;
-static struct dctcp_param tdctcp_auto_low_pkts_param = {
-	&tdctcp_auto_low_pkts, 0, 10000
-};
-module_param_cb(auto_low_pkts, &dctcp_param_ops, &tdctcp_auto_low_pkts_param, 0644);
-__MODULE_PARM_TYPE(auto_low_pkts, "uint");
-MODULE_PARM_DESC(auto_low_pkts, "With auto_thresholds, own segments queued below which the path is clear, in segments (range 0-10000, default 2)");
-
 /* own segments queued above which the path is congested */
 static unsigned int tdctcp_auto_high_pkts __read_mostly = 10;
-static struct dctcp_param tdctcp_auto_high_pkts_param = {
-	&tdctcp_auto_high_pkts, 0, 10000
+
+static int tdctcp_auto_low_set(const char *val, const struct kernel_param *kp)
+{
+	return dctcp_param_set_range(val, kp, 0,
+				     READ_ONCE(tdctcp_auto_high_pkts));
+}
+
+static int tdctcp_auto_high_set(const char *val, const struct kernel_param *kp)
+{
+	return dctcp_param_set_range(val, kp, READ_ONCE(tdctcp_auto_low_pkts),
+				     TDCTCP_MAX_AUTO_PKTS);
+}
+
+static const struct kernel_param_ops tdctcp_auto_low_ops = {
+	.set = tdctcp_auto_low_set,
+	.get = param_get_uint,
 };
-module_param_cb(auto_high_pkts, &dctcp_param_ops, &tdctcp_auto_high_pkts_param, 0644);
+
+static const struct kernel_param_ops tdctcp_auto_high_ops = {
+	.set = tdctcp_auto_high_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(auto_low_pkts, &tdctcp_auto_low_ops, &tdctcp_auto_low_pkts, 0644);
+__MODULE_PARM_TYPE(auto_low_pkts, "uint");
+MODULE_PARM_DESC(auto_low_pkts, "With auto_thresholds, own segments queued below which the path is clear, in segments (range 0-auto_high_pkts, default 2)");
+module_param_cb(auto_high_pkts, &tdctcp_auto_high_ops, &tdctcp_auto_high_pkts, 0644);
 __MODULE_PARM_TYPE(auto_high_pkts, "uint");
-MODULE_PARM_DESC(auto_high_pkts, "With auto_thresholds, own segments queued above which the path is congested, in segments (range 0-10000, default 10)");
+MODULE_PARM_DESC(auto_high_pkts, "With auto_thresholds, own segments queued above which the path is congested, in segments (range auto_low_pkts-10000, default 10)");
 
 /* Decisions per case, [0] counting case (1) */
 static atomic_long_t tdctcp_case_count[TDCTCP_NR_CASES];
@@ -290,7 +348,7 @@ static inline enum tdctcp_case tdctcp_classify(u32 alpha_1024, u32 rtt_us,
 		return heavy ? TDCTCP_BURST : TDCTCP_CLEAR;
 	if (rtt_us > p->t_high_us)
 		return heavy ? TDCTCP_SEVERE : TDCTCP_SLOW;
-	if (rtt_diff_1024 <= 0)
+	if (rtt_diff_1024 < TDCTCP_RISE_MIN_1024)	/* gradient <= 0 */
 		return heavy ? TDCTCP_RECOVERING : TDCTCP_EASING;
 	return heavy ? TDCTCP_CONGESTED : TDCTCP_RISING;
 }
@@ -425,6 +483,8 @@ static void tdctcp_control(struct sock *sk)
 			tcp_snd_cwnd_set(tp, target);
 	} else if (p.direct_decrease && open &&
 		   (c == TDCTCP_SLOW || c == TDCTCP_RISING)) {
+		/* applied now: no earlier decision is owed any more */
+		ca->pending_case = TDCTCP_NONE;
 		tcp_snd_cwnd_set(tp, target);
 		tp->snd_ssthresh = target;
 	} else {

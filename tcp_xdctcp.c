@@ -13,7 +13,8 @@
  * A flow is short until short_bytes of it have been acknowledged; with
  * idle_restart set, a connection that starts sending again after all its
  * data was acknowledged begins a new flow (a new message on a persistent
- * connection).  The poster's optimum is g = 0.09, ns = 0.3, nl = 1.0.
+ * connection), while one that resumes after a timeout does not.  The
+ * poster's optimum is g = 0.09, ns = 0.3, nl = 1.0.
  *
  * With g = 64 (1/16) and ns = nl = 512 (1/2) the arithmetic is exactly
  * that of the kernel's dctcp, which the project tests differentially.
@@ -30,51 +31,51 @@ struct xdctcp {
 
 /* alpha's EWMA gain; the poster's 0.09 */
 static unsigned int xdctcp_g_1024 __read_mostly = 92;
-static struct dctcp_param xdctcp_g_param = { &xdctcp_g_1024, 1, 1024 };
-module_param_cb(g, &dctcp_param_ops, &xdctcp_g_param, 0644);
+module_param_cb(g, &dctcp_param_gain, &xdctcp_g_1024, 0644);
 __MODULE_PARM_TYPE(g, "uint");
 MODULE_PARM_DESC(g, "EWMA gain of alpha, in 1/1024 (range 1-1024, default 92 = 0.09)");
 
 /* short flows cut by ns * alpha; the poster's 0.3 */
 static unsigned int xdctcp_ns_1024 __read_mostly = 307;
-static struct dctcp_param xdctcp_ns_param = { &xdctcp_ns_1024, 0, 1024 };
-module_param_cb(ns, &dctcp_param_ops, &xdctcp_ns_param, 0644);
+module_param_cb(ns, &dctcp_param_factor, &xdctcp_ns_1024, 0644);
 __MODULE_PARM_TYPE(ns, "uint");
 MODULE_PARM_DESC(ns, "Short-flow backoff factor, in 1/1024 (range 0-1024, default 307 = 0.3)");
 
 /* long flows cut by nl * alpha; the poster's 1.0 */
 static unsigned int xdctcp_nl_1024 __read_mostly = 1024;
-static struct dctcp_param xdctcp_nl_param = { &xdctcp_nl_1024, 0, 1024 };
-module_param_cb(nl, &dctcp_param_ops, &xdctcp_nl_param, 0644);
+module_param_cb(nl, &dctcp_param_factor, &xdctcp_nl_1024, 0644);
 __MODULE_PARM_TYPE(nl, "uint");
 MODULE_PARM_DESC(nl, "Long-flow backoff factor, in 1/1024 (range 0-1024, default 1024 = 1.0)");
 
 /* DCTCP's boundary between short messages and background flows */
 static unsigned int xdctcp_short_bytes __read_mostly = 1000000;
-static struct dctcp_param xdctcp_short_bytes_param = {
-	&xdctcp_short_bytes, 0, 4294967295U
+
+static int xdctcp_short_bytes_set(const char *val,
+				  const struct kernel_param *kp)
+{
+	return dctcp_param_set_range(val, kp, 0, U32_MAX);
+}
+
+static const struct kernel_param_ops xdctcp_short_bytes_ops = {
+	.set = xdctcp_short_bytes_set,
+	.get = param_get_uint,
 };
-module_param_cb(short_bytes, &dctcp_param_ops, &xdctcp_short_bytes_param, 0644);
+
+module_param_cb(short_bytes, &xdctcp_short_bytes_ops, &xdctcp_short_bytes, 0644);
 __MODULE_PARM_TYPE(short_bytes, "uint");
 MODULE_PARM_DESC(short_bytes, "A flow is short until this many bytes are acknowledged, in bytes (range 0-4294967295, default 1000000)");
 
 /* a new flow starts with no information: alpha = 1, as in dctcp */
 static unsigned int xdctcp_alpha_init_1024 __read_mostly = 1024;
-static struct dctcp_param xdctcp_alpha_init_param = {
-	&xdctcp_alpha_init_1024, 0, 1024
-};
-module_param_cb(alpha_init, &dctcp_param_ops, &xdctcp_alpha_init_param, 0644);
+module_param_cb(alpha_init, &dctcp_param_factor, &xdctcp_alpha_init_1024, 0644);
 __MODULE_PARM_TYPE(alpha_init, "uint");
 MODULE_PARM_DESC(alpha_init, "Initial alpha, in 1/1024 (range 0-1024, default 1024 = 1.0)");
 
 /* persistent connections carry many messages; each is a flow */
 static unsigned int xdctcp_idle_restart __read_mostly = 1;
-static struct dctcp_param xdctcp_idle_restart_param = {
-	&xdctcp_idle_restart, 0, 1
-};
-module_param_cb(idle_restart, &dctcp_param_ops, &xdctcp_idle_restart_param, 0644);
+module_param_cb(idle_restart, &dctcp_param_switch, &xdctcp_idle_restart, 0644);
 __MODULE_PARM_TYPE(idle_restart, "uint");
-MODULE_PARM_DESC(idle_restart, "Sending again with nothing in flight starts a new flow, boolean (range 0-1, default 1)");
+MODULE_PARM_DESC(idle_restart, "Sending again after all data was acknowledged starts a new flow, boolean (range 0-1, default 1)");
 
 /* Is a flow that began at @flow_start_bytes still short? */
 static inline bool xdctcp_is_short(u64 bytes_acked, u64 flow_start_bytes,
@@ -117,13 +118,20 @@ static void xdctcp_in_ack_event(struct sock *sk, u32 flags)
 	dctcp_base_update_alpha(sk, READ_ONCE(xdctcp_g_1024));
 }
 
-/* Sending again after idle: with idle_restart, a new flow for the size rule. */
+/*
+ * CA_EVENT_TX_START, the first transmission with nothing in flight.  With
+ * idle_restart, a connection that went idle with all its data
+ * acknowledged begins a new flow.  After a retransmission timeout nothing
+ * counts as in flight either (the whole window is marked lost), but the
+ * data is still outstanding: that is the same flow, recovering.
+ */
 static void xdctcp_tx_start(struct sock *sk)
 {
+	const struct tcp_sock *tp = tcp_sk(sk);
 	struct xdctcp *ca = inet_csk_ca(sk);
 
-	if (READ_ONCE(xdctcp_idle_restart))
-		ca->flow_start_bytes = tcp_sk(sk)->bytes_acked;
+	if (READ_ONCE(xdctcp_idle_restart) && !tp->packets_out)
+		ca->flow_start_bytes = tp->bytes_acked;
 }
 
 #ifndef DCTCP_COMPAT_TX_START_OP

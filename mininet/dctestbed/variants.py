@@ -78,6 +78,26 @@ def param_path(cc, name):
     return SYS_MODULE / f"tcp_{cc}" / "parameters" / name
 
 
+def write_params(values):
+    """Write {parameter file: value}; return {file: OSError} of the writes
+    refused in the end.  tdctcp's threshold pairs (t_low_us <= t_high_us,
+    auto_low_pkts <= auto_high_pkts) refuse a write that would cross the
+    other of the pair, so a refused write is retried after the others: a
+    set of values that is consistent is always written in a few passes."""
+    left, errors = dict(values), {}
+    while left:
+        errors = {}
+        for path, value in left.items():
+            try:
+                Path(path).write_text(f"{str(value).strip()}\n")
+            except OSError as e:
+                errors[path] = e
+        if len(errors) == len(left):
+            break
+        left = {path: left[path] for path in errors}
+    return errors
+
+
 class Variants:
     """Write each run's parameters; put the loaded values back at the end."""
 
@@ -89,36 +109,29 @@ class Variants:
                 key = (module_of(label), name)
                 self.baseline.setdefault(key, param_path(*key).read_text().strip())
 
-    def _write(self, key, value):
-        try:
-            param_path(*key).write_text(f"{value}\n")
-        except OSError as e:
-            return e
-        return None
+    def _write(self, values):
+        return write_params({param_path(*key): v for key, v in values.items()})
 
     def validate(self):
         """Write every variant's values once and restore: a value the
         module refuses raises VariantError before anything runs."""
         try:
             for label in self.labels:
-                for name, value in params_of(label).items():
-                    err = self._write((module_of(label), name), value)
-                    if err:
-                        raise VariantError(f"--cc {label}: {module_of(label)} refuses "
-                                           f"{name}={value} ({err.strerror or err})")
+                own = {(module_of(label), n): v for n, v in params_of(label).items()}
+                for path, err in self._write(own).items():
+                    raise VariantError(f"--cc {label}: {module_of(label)} refuses "
+                                       f"{path.name}={own[(module_of(label), path.name)]} "
+                                       f"({err.strerror or err})")
         finally:
             self.restore()
 
     def apply(self, label):
         """Set label's parameters, and every other touched one to its baseline."""
         own = params_of(label)
-        for key, base in self.baseline.items():
-            value = own.get(key[1], base) if key[0] == module_of(label) else base
-            err = self._write(key, value)
-            if err:
-                raise RuntimeError(f"{label}: cannot set {key[1]}={value}: {err}")
+        values = {key: own.get(key[1], base) if key[0] == module_of(label) else base
+                  for key, base in self.baseline.items()}
+        for path, err in self._write(values).items():
+            raise RuntimeError(f"{label}: cannot set {path.name}: {err}")
 
     def restore(self):
-        for key, base in self.baseline.items():
-            self._write(key, base)
-
+        self._write(self.baseline)

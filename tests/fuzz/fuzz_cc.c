@@ -13,8 +13,9 @@
  *	ssthresh() in [2, max(clamp, 2)] (tdctcp) or [2, cwnd] (xdctcp,
  *	from a window of at least 2)
  *	every tdctcp decision's window in [2, max(clamp, 2)]
- *	a refused parameter write keeps the old value; an accepted one is
- *	within the documented range
+ *	a refused parameter write is -EINVAL and keeps the old value; an
+ *	accepted one is within the range its description states
+ *	no kernel warning (a window the kernel refuses)
  *
  * A violation aborts (libFuzzer saves the input); the sanitizers abort on
  * overflow, bad shifts, division by zero and out-of-bounds accesses.
@@ -92,7 +93,7 @@ static unsigned int nr_params;
 
 static unsigned int *param_value(unsigned int i)
 {
-	return ((const struct dctcp_param *)kstub_param_at(i)->arg)->value;
+	return kstub_param_value(kstub_param_at(i));
 }
 
 static void reset(void)
@@ -121,8 +122,7 @@ static const char *const bad_writes[] = {
 static void param_event(struct cursor *c)
 {
 	const struct kernel_param *kp;
-	const struct dctcp_param *p;
-	unsigned int before;
+	unsigned int before, min, max;
 	char buf[24];
 	u8 which = next_u8(c);
 	int err;
@@ -130,18 +130,21 @@ static void param_event(struct cursor *c)
 	if (!nr_params)
 		return;
 	kp = kstub_param_at(which % nr_params);
-	p = kp->arg;
+	check(!kstub_param_range(kp, &min, &max),
+	      "the description states the range");
 	if (which & 0x80)
 		snprintf(buf, sizeof(buf), "%u", next_u32(c));
 	else
 		snprintf(buf, sizeof(buf), "%s",
 			 bad_writes[next_u8(c) % ARRAY_SIZE(bad_writes)]);
-	before = *p->value;
+	before = *kstub_param_value(kp);
 	err = kp->ops->set(buf, kp);
 	if (err)
-		check(*p->value == before, "a refused write keeps the old value");
+		check(err == -EINVAL && *kstub_param_value(kp) == before,
+		      "a refused write is -EINVAL and keeps the old value");
 	else
-		check(*p->value >= p->min && *p->value <= p->max,
+		check(*kstub_param_value(kp) >= min &&
+		      *kstub_param_value(kp) <= max,
 		      "an accepted write is within range");
 }
 
@@ -227,10 +230,11 @@ static void run(const u8 *data, size_t len)
 			tp->snd_cwnd = ops()->undo_cwnd(sk);
 			break;
 		case 7:
-			/* any window the kernel allows: tcp_snd_cwnd_set()
-			 * warns on 0, and Reno's growth divides by it
+			/* any window a host can hold, 1 to 2^30 segments:
+			 * tcp_snd_cwnd_set() warns on 0 and past INT_MAX,
+			 * and Reno's growth divides by it
 			 */
-			tp->snd_cwnd = max(next_u32(&c) >> (next_u8(&c) % 32), 1U);
+			tp->snd_cwnd = max(next_u32(&c) >> (2 + next_u8(&c) % 30), 1U);
 			/* a route's cwnd clamp is at least 1 */
 			tp->snd_cwnd_clamp = op & 0x80 ? max(next_u32(&c), 1U) : ~0U;
 			break;
@@ -255,6 +259,7 @@ static void run(const u8 *data, size_t len)
 			break;
 		}
 		check(dctcp_base(sk)->alpha_1024 <= DCTCP_ONE, "alpha in [0, 1024]");
+		check(!kstub_warnings, "no kernel warning (tcp_snd_cwnd_set)");
 	}
 }
 

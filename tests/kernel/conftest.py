@@ -77,5 +77,4 @@ def restore_params():
         for p in Path(f"/sys/module/tcp_{cc}/parameters").iterdir():
             saved[p] = p.read_text()
     yield
-    for p, v in saved.items():
-        p.write_text(v)
+    netlab.restore_params(saved)

@@ -18,6 +18,7 @@ TOP = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "mininet"))
 
 from dctestbed.port import RedPort, offloads_off  # noqa: E402
+from dctestbed.variants import write_params  # noqa: E402
 
 CCS = ("xdctcp", "tdctcp")
 KO = {cc: TOP / f"tcp_{cc}.ko" for cc in CCS}
@@ -94,6 +95,14 @@ def param(cc, name, value=None):
         return int(path.read_text())
     path.write_text(f"{value}\n")
     return value
+
+
+def restore_params(saved):
+    """Write back {path: text} of parameter files (in an order tdctcp's
+    threshold pairs accept)."""
+    refused = write_params(saved)
+    if refused:
+        raise OSError(f"cannot restore {sorted(map(str, refused))}")
 
 
 CASE_COUNT = Path("/sys/kernel/debug/tdctcp/case_count")

@@ -1,5 +1,6 @@
 """Parameters through /sys/module/*/parameters: valid writes take effect on
-new decisions; invalid writes fail with EINVAL and change nothing."""
+new decisions; invalid writes fail with EINVAL and change nothing; tdctcp's
+threshold pairs never cross."""
 
 import errno
 import os
@@ -8,14 +9,22 @@ import re
 import netlab
 import pytest
 
-# a zero-length write never reaches the module, so "empty" is a bare newline
-BAD = ["abc", "-1", "\n", "1.5", "4294967296", "99999999999999999999", "0x10"]
+# a zero-length write never reaches the module, so "empty" is a bare newline;
+# 0x and 0 prefixes are hexadecimal and octal, as for every uint parameter
+BAD = ["abc", "-1", "\n", "1.5", "4294967296", "99999999999999999999", "0x", "08",
+       "0x100000000"]
 
 
 def ranges(cc):
+    """{name: (min, max)} from modinfo; a bound that names another parameter
+    (tdctcp's threshold pairs) is that parameter's value now."""
     out = netlab.sh(["modinfo", "-F", "parm", netlab.KO[cc]]).stdout
-    return {m.group(1): (int(m.group(2)), int(m.group(3)))
-            for m in re.finditer(r"^(\w+):.*\(range (\d+)-(\d+), default", out, re.M)}
+
+    def bound(text):
+        return int(text) if text.isdigit() else netlab.param(cc, text)
+
+    return {m.group(1): (bound(m.group(2)), bound(m.group(3)))
+            for m in re.finditer(r"^(\w+):.*\(range (\w+)-(\w+), default", out, re.M)}
 
 
 def write(path, text):
@@ -42,9 +51,28 @@ def test_invalid_writes_fail_with_einval_and_keep_value(cc):
             assert path.read_text() == before, (name, value)
 
 
+def test_hex_write_accepted(restore_params):
+    netlab.param("xdctcp", "ns", "0x100")
+    assert netlab.param("xdctcp", "ns") == 256
+
+
+def test_threshold_pairs_never_cross(restore_params):
+    for low, high in (("t_low_us", "t_high_us"), ("auto_low_pkts", "auto_high_pkts")):
+        lo, hi = netlab.param("tdctcp", low), netlab.param("tdctcp", high)
+        for name, value in ((low, hi + 1), (high, lo - 1)):
+            with pytest.raises(OSError) as e:
+                write(netlab.param_path("tdctcp", name), str(value))
+            assert e.value.errno == errno.EINVAL, (name, value)
+        assert (netlab.param("tdctcp", low), netlab.param("tdctcp", high)) == (lo, hi)
+        netlab.param("tdctcp", high, 2 * hi)
+        netlab.param("tdctcp", low, hi + 1)      # past the old high: allowed now
+        assert netlab.param("tdctcp", low) == hi + 1
+
+
 def test_valid_write_takes_effect_on_new_decisions(lab, restore_params):
     a, b, _, db = netlab.pair(lab, "tdctcp", "tdctcp")
     netlab.sh(["tc", "qdisc", "add", "dev", db, "root", "netem", "delay", "60ms"], b)
+    netlab.param("tdctcp", "t_high_us", 20_000_000)    # T_low may not pass T_high
     netlab.param("tdctcp", "t_low_us", 10_000_000)     # every RTT is now "low"
     assert netlab.param("tdctcp", "t_low_us") == 10_000_000
     netlab.reset_case_counts()

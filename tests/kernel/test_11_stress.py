@@ -363,7 +363,7 @@ def test_receiver_without_ecn(lab, cc):
 
 # ------------------------------------------------------------------ bad input
 
-FUZZ = ["", " ", "-1", "abc", "1x", "0x10", "1e3", "4294967296", "99999999999999999999", "+-1"]
+FUZZ = ["", " ", "-1", "abc", "1x", "0x", "08", "1e3", "4294967296", "99999999999999999999", "+-1"]
 
 
 def test_parameter_writes_during_traffic(lab, restore_params):
@@ -376,16 +376,18 @@ def test_parameter_writes_during_traffic(lab, restore_params):
     for cc in MODULES:
         for line in netlab.sh(["modinfo", "-F", "parm", netlab.KO[cc]]).stdout.splitlines():
             name = line.split(":", 1)[0]
-            lo, hi = map(int, re.search(r"range (\d+)-(\d+)", line).groups())
+            lo, hi = re.search(r"range (\w+)-(\w+)", line).groups()
             p = netlab.param_path(cc, name)
             params.append(p)
-            ranges[p] = (lo, hi)
+            ranges[p] = (cc, lo, hi)
     rounds = 0
     while rounds < 1 or any(s.poll() is None for s in senders) and rounds < (50 if FULL else 5):
         rounds += 1
         for p in params:
             old = p.read_text()
-            lo, hi = ranges[p]
+            cc, lo, hi = ranges[p]
+            # a bound that names a parameter (tdctcp's threshold pairs) is its value now
+            lo, hi = (int(b) if b.isdigit() else netlab.param(cc, b) for b in (lo, hi))
             for v in [*FUZZ, str(hi + 1)] + ([str(lo - 1)] if lo > 0 else []):
                 try:
                     p.write_text(v + "\n")

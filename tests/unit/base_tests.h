@@ -2,8 +2,11 @@
 /*
  * Tests of tcp_dctcp_base.h and of the module parameters, run against
  * each module: the including file has compiled the module's source and
- * defines MODULE_OPS, the module's tcp_congestion_ops.
+ * defines MODULE_OPS, the module's tcp_congestion_ops, and
+ * EXPECTED_ECE_WINDOW, the module's window after an ECE at cwnd 64 and
+ * alpha 1/2 with nothing else known (a new, short flow for xdctcp).
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "harness.h"
@@ -34,6 +37,22 @@ static void window(u32 n, u32 ce)
 	tp->icsk.icsk_ca_ops->in_ack_event(sk, 0);
 }
 
+/*
+ * An independent model of the alpha estimator for the property tests, in
+ * double precision: alpha (1/1024) after a window of @n deliveries, @ce
+ * of them marked, with gain g / 1024.  A decay that rounds to nothing
+ * takes the rest, so an unmarked path reaches exactly zero.
+ */
+static unsigned int model_alpha(unsigned int alpha, u32 n, u32 ce,
+				unsigned int g)
+{
+	double decay = floor(alpha * (double)g / 1024.0);
+	double gain = ce ? floor((double)ce * g / (n ? n : 1)) : 0.0;
+
+	alpha = decay > 0 ? alpha - (unsigned int)decay : 0;
+	return (unsigned int)fmin(alpha + gain, 1024.0);
+}
+
 /* xorshift64: a fixed seed, so every run tests the same sequences */
 static u64 rng_state = 0x9e3779b97f4a7c15ULL;
 
@@ -51,6 +70,14 @@ static int param_write(const char *name, const char *val)
 	const struct kernel_param *kp = kstub_param(name);
 
 	return kp->ops->set(val, kp);
+}
+
+static int param_write_u(const char *name, unsigned int v)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", v);
+	return param_write(name, buf);
 }
 
 static unsigned int param_read(const char *name)
@@ -78,32 +105,41 @@ TEST(base_module_registers)
 	EXPECT_TRUE(kstub_registered == NULL);
 }
 
-/* alpha folds one window's ECE fraction in, once per window */
+/*
+ * alpha folds one window's ECE fraction in, once per window.  With g = 1/4:
+ *   10 of 10 marked:  1024 - 256 + 256        = 1024
+ *   empty window:     1024 - 256              = 768
+ *   5 of 10 marked:   768 - 192 + 5*256/10    = 704
+ */
 TEST(base_alpha_updates_once_per_window)
 {
-	struct dctcp_base *ca = setup();
-	u32 alpha;
+	unsigned int g = param_read("g");
+	struct dctcp_base *ca;
 
+	EXPECT_EQ(param_write("g", "256"), 0);
+	ca = setup();
 	window(10, 10);
+	EXPECT_EQ(ca->alpha_1024, 1024);
 	/* ten more segments sent; an ACK with nothing new closes the
 	 * (empty) window and opens one that ends at the new snd_nxt
 	 */
 	tp->snd_nxt += 10 * MSS;
 	MODULE_OPS.in_ack_event(sk, 0);
+	EXPECT_EQ(ca->alpha_1024, 768);
 	EXPECT_EQ(ca->next_seq, tp->snd_nxt);
-	alpha = ca->alpha_1024;
 	tp->snd_una += 5 * MSS;
 	tp->delivered += 5;
 	tp->delivered_ce += 5;
 	MODULE_OPS.in_ack_event(sk, 0);
-	EXPECT_EQ(ca->alpha_1024, alpha);	/* mid-window: unchanged */
+	EXPECT_EQ(ca->alpha_1024, 768);		/* mid-window: unchanged */
 	tp->snd_una += 5 * MSS;
 	tp->delivered += 5;
 	MODULE_OPS.in_ack_event(sk, 0);
-	EXPECT_TRUE(ca->alpha_1024 != alpha);	/* window end: F = 1/2 */
+	EXPECT_EQ(ca->alpha_1024, 704);		/* window end: F = 1/2 */
 	EXPECT_EQ(ca->old_delivered, tp->delivered);
 	EXPECT_EQ(ca->old_delivered_ce, tp->delivered_ce);
 	EXPECT_EQ(ca->next_seq, tp->snd_nxt);
+	param_write_u("g", g);
 }
 
 /* Without ECN the socket becomes Reno and stops sending ECT */
@@ -192,14 +228,77 @@ TEST(base_loss_halves_once_and_undo_restores)
 	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 50);	/* never shrinks */
 }
 
-/* The ECE reduction remembers the window for undo */
+/*
+ * ECE, as the core handles it (tcp_enter_cwr(): ssthresh, then CWR): the
+ * module's backoff, EXPECTED_ECE_WINDOW(64, alpha 1/2), and undo restores
+ */
 TEST(base_ece_reduction_can_be_undone)
 {
-	setup();
+	setup()->alpha_1024 = 512;
 	tp->snd_cwnd = 64;
-	EXPECT_RANGE(MODULE_OPS.ssthresh(sk), 2, 64);
+	kstub_enter_cwr(sk);
+	EXPECT_EQ(tp->snd_ssthresh, EXPECTED_ECE_WINDOW);
+	EXPECT_EQ(tp->icsk.icsk_ca_state, TCP_CA_CWR);
+	EXPECT_EQ(tp->prior_cwnd, 64);
+	/* a second ECE in the same reduction asks nothing */
+	tp->snd_cwnd = 50;
+	kstub_enter_cwr(sk);
+	EXPECT_EQ(tp->snd_ssthresh, EXPECTED_ECE_WINDOW);
 	tp->snd_cwnd = 10;
 	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 64);
+}
+
+/*
+ * Fast retransmit as the core does it: tcp_enter_recovery() asks ssthresh
+ * first (the ECN backoff), then set_state(Recovery) halves the window as
+ * DCTCP does: the loss response wins.
+ */
+TEST(base_fast_recovery_halves_after_ssthresh)
+{
+	setup()->alpha_1024 = 512;
+	tp->snd_cwnd = 41;
+	kstub_enter_recovery(sk);
+	EXPECT_EQ(tp->snd_ssthresh, 20);
+	EXPECT_EQ(tp->icsk.icsk_ca_state, TCP_CA_Recovery);
+	EXPECT_EQ(dctcp_base(sk)->loss_cwnd, 41);
+	/* more losses in the same recovery: no second halving */
+	tp->snd_cwnd = 30;
+	kstub_enter_recovery(sk);
+	EXPECT_EQ(tp->snd_ssthresh, 20);
+	tp->snd_cwnd = 20;
+	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 41);
+
+	/* ECE first, then a loss in the same window: halved from CWR's window */
+	setup()->alpha_1024 = 512;
+	tp->snd_cwnd = 64;
+	kstub_enter_cwr(sk);
+	EXPECT_EQ(tp->snd_ssthresh, EXPECTED_ECE_WINDOW);
+	tp->snd_cwnd = 60;
+	kstub_enter_recovery(sk);
+	EXPECT_EQ(tp->snd_ssthresh, 30);
+	EXPECT_EQ(dctcp_base(sk)->loss_cwnd, 60);
+}
+
+/*
+ * Retransmission timeout (tcp_enter_loss(): everything outstanding is
+ * lost, ssthresh, then CA_EVENT_LOSS): half the window, once, cwnd 1
+ */
+TEST(base_rto_halves_once)
+{
+	setup()->alpha_1024 = 0;
+	tp->snd_cwnd = 40;
+	tp->packets_out = 40;
+	tp->snd_nxt = tp->snd_una + 40 * MSS;
+	kstub_enter_loss(sk);
+	EXPECT_EQ(tp->snd_ssthresh, 20);
+	EXPECT_EQ(tp->snd_cwnd, 1);
+	EXPECT_EQ(tp->icsk.icsk_ca_state, TCP_CA_Loss);
+	EXPECT_EQ(tcp_packets_in_flight(tp), 0);
+	/* a second timeout before anything new was acknowledged: no new cut */
+	tp->snd_cwnd = 2;
+	kstub_enter_loss(sk);
+	EXPECT_EQ(tp->snd_ssthresh, 20);
+	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 40);
 }
 
 /* The shared cut helper never leaves fewer than two segments */
@@ -294,47 +393,55 @@ TEST(base_ce_machine_alternating_sequence)
 	EXPECT_EQ(changes, 5);
 }
 
+/* The range a parameter's description states, its bounds resolved now */
+static void param_range(const struct kernel_param *kp, unsigned int *min,
+			unsigned int *max)
+{
+	EXPECT_EQ(kstub_param_range(kp, min, max), 0);
+}
+
 /* Every parameter: bounds accepted, anything else refused, old value kept */
 TEST(params_refuse_bad_values_and_keep_old)
 {
 	static const char *const bad[] = {
-		"-1", "abc", "", "1.5", " 5", "5x", "0x10", "4294967296",
-		"99999999999999999999", "--1",
+		"-1", "abc", "", "1.5", " 5", "5x", "0x", "08", "4294967296",
+		"99999999999999999999", "--1", "0x100000000",
 	};
 	unsigned int i, j;
 
 	EXPECT_TRUE(kstub_nr_params() >= 6);
 	for (i = 0; i < kstub_nr_params(); i++) {
 		const struct kernel_param *kp = kstub_param_at(i);
-		const struct dctcp_param *p = kp->arg;
-		unsigned int old = *p->value;
+		unsigned int *value = kstub_param_value(kp);
+		unsigned int old = *value, min = 0, max = 0;
 		char buf[32];
 
+		param_range(kp, &min, &max);
 		EXPECT_EQ(kp->perm, 0644);
 		for (j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
 			EXPECT_EQ(kp->ops->set(bad[j], kp), -EINVAL);
-			EXPECT_EQ(*p->value, old);
+			EXPECT_EQ(*value, old);
 		}
 		EXPECT_EQ(kp->ops->set(NULL, kp), -EINVAL);
-		if (p->min > 0) {
-			snprintf(buf, sizeof(buf), "%u", p->min - 1);
+		if (min > 0) {
+			snprintf(buf, sizeof(buf), "%u", min - 1);
 			EXPECT_EQ(kp->ops->set(buf, kp), -EINVAL);
 		}
-		if (p->max < UINT_MAX) {
-			snprintf(buf, sizeof(buf), "%u", p->max + 1);
+		if (max < UINT_MAX) {
+			snprintf(buf, sizeof(buf), "%u", max + 1);
 			EXPECT_EQ(kp->ops->set(buf, kp), -EINVAL);
 		}
-		EXPECT_EQ(*p->value, old);
+		EXPECT_EQ(*value, old);
 
-		snprintf(buf, sizeof(buf), "%u\n", p->min);	/* echo adds \n */
+		snprintf(buf, sizeof(buf), "%u\n", min);	/* echo adds \n */
 		EXPECT_EQ(kp->ops->set(buf, kp), 0);
-		EXPECT_EQ(param_read(kp->name), p->min);
-		snprintf(buf, sizeof(buf), "%u", p->max);
+		EXPECT_EQ(param_read(kp->name), min);
+		snprintf(buf, sizeof(buf), "%#x", max);	/* hex, as any uint */
 		EXPECT_EQ(kp->ops->set(buf, kp), 0);
-		EXPECT_EQ(param_read(kp->name), p->max);
-		snprintf(buf, sizeof(buf), "%u", old);
+		EXPECT_EQ(param_read(kp->name), max);
+		snprintf(buf, sizeof(buf), "+%u", old);
 		EXPECT_EQ(kp->ops->set(buf, kp), 0);
-		EXPECT_EQ(*p->value, old);
+		EXPECT_EQ(*value, old);
 	}
 }
 
@@ -345,15 +452,18 @@ TEST(params_descriptions_match_ranges_and_defaults)
 
 	for (i = 0; i < kstub_nr_params(); i++) {
 		const struct kernel_param *kp = kstub_param_at(i);
-		const struct dctcp_param *p = kp->arg;
 		const char *desc = kstub_param_desc(kp->name);
-		char want[64];
+		unsigned int min = 0, max = 0;
+		char want[32];
 
 		EXPECT_TRUE(desc != NULL);
 		if (!desc)
 			continue;
-		snprintf(want, sizeof(want), "(range %u-%u, default %u",
-			 p->min, p->max, *p->value);
+		param_range(kp, &min, &max);
+		EXPECT_TRUE(min <= *kstub_param_value(kp));
+		EXPECT_TRUE(*kstub_param_value(kp) <= max);
+		snprintf(want, sizeof(want), ", default %u",
+			 *kstub_param_value(kp));
 		if (!strstr(desc, want))
 			test_note("%s: \"%s\" lacks \"%s\"", kp->name, desc, want);
 		EXPECT_TRUE(strstr(desc, want) != NULL);

@@ -4,6 +4,7 @@
  * They follow Linux 6.1's behaviour closely enough for the modules'
  * decisions to be checked, and record what the modules asked for.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -67,28 +68,114 @@ const struct kernel_param *kstub_param_at(unsigned int i)
 	return i < nr_params ? params[i] : NULL;
 }
 
-/* lib/kstrtox.c: optional '+', digits, one optional trailing newline */
+/* lib/kstrtox.c: optional '+', a radix prefix for base 0 (0x hex, 0 octal),
+ * digits, one optional trailing newline; -ERANGE on overflow
+ */
 int kstrtouint(const char *s, unsigned int base, unsigned int *res)
 {
 	unsigned long long v = 0;
 	const char *p = s;
+	unsigned int d, n = 0;
 
-	if (base != 10)
-		return -EINVAL;
 	if (*p == '+')
 		p++;
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (unsigned int)(*p - '0');
-		if (v > UINT_MAX)
-			return -ERANGE;
+	if (base == 0) {
+		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+		    isxdigit((unsigned char)p[2]))
+			base = 16;
+		else
+			base = p[0] == '0' ? 8 : 10;
 	}
+	if (base == 16 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	for (;; p++, n++) {
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned int)(*p - '0');
+		else if (tolower((unsigned char)*p) >= 'a' &&
+			 tolower((unsigned char)*p) <= 'f')
+			d = (unsigned int)(tolower((unsigned char)*p) - 'a' + 10);
+		else
+			break;
+		if (d >= base)
+			break;
+		v = v * base + d;
+		if (v > UINT_MAX) {
+			/* the kernel parses all digits, then reports overflow */
+			return -ERANGE;
+		}
+	}
+	if (!n)
+		return -EINVAL;
 	if (*p == '\n')
 		p++;
 	if (*p)
 		return -EINVAL;
 	*res = (unsigned int)v;
+	return 0;
+}
+
+/* kernel/params.c */
+int param_set_uint_minmax(const char *val, const struct kernel_param *kp,
+			  unsigned int min, unsigned int max)
+{
+	unsigned int num;
+	int ret;
+
+	if (!val)
+		return -EINVAL;
+	ret = kstrtouint(val, 0, &num);
+	if (ret)
+		return ret;
+	if (num < min || num > max)
+		return -EINVAL;
+	*((unsigned int *)kp->arg) = num;
+	return 0;
+}
+
+int param_get_uint(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%u\n", *((unsigned int *)kp->arg));
+}
+
+unsigned int *kstub_param_value(const struct kernel_param *kp)
+{
+	return kp->arg;
+}
+
+/* one bound of "(range A-B": a number, or a parameter's current value */
+static int range_bound(const char *s, size_t len, unsigned int *out)
+{
+	const struct kernel_param *kp;
+	char name[64];
+
+	if (!len || len >= sizeof(name))
+		return -1;
+	memcpy(name, s, len);
+	name[len] = '\0';
+	if (isdigit((unsigned char)name[0]))
+		return kstrtouint(name, 10, out) ? -1 : 0;
+	kp = kstub_param(name);
+	if (!kp)
+		return -1;
+	*out = *kstub_param_value(kp);
+	return 0;
+}
+
+int kstub_param_range(const struct kernel_param *kp, unsigned int *min,
+		      unsigned int *max)
+{
+	const char *desc = kstub_param_desc(kp->name), *a, *dash, *end;
+
+	if (!desc || !(a = strstr(desc, "(range ")))
+		return -1;
+	a += strlen("(range ");
+	dash = strchr(a, '-');
+	end = dash ? strchr(dash, ',') : NULL;
+	if (!end)
+		return -1;
+	if (range_bound(a, (size_t)(dash - a), min) ||
+	    range_bound(dash + 1, (size_t)(end - dash - 1), max))
+		return -1;
 	return 0;
 }
 
@@ -247,10 +334,12 @@ void __tcp_send_ack(struct sock *sk, u32 rcv_nxt)
 }
 #endif
 
-void kstub_tx_start(struct sock *sk)
+bool kstub_tx_start(struct sock *sk)
 {
 	const struct tcp_congestion_ops *ops = inet_csk(sk)->icsk_ca_ops;
 
+	if (tcp_packets_in_flight(tcp_sk(sk)))
+		return false;
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 1, 0)
 	if (ops->cwnd_event_tx_start)
 		ops->cwnd_event_tx_start(sk);
@@ -258,6 +347,77 @@ void kstub_tx_start(struct sock *sk)
 	if (ops->cwnd_event)
 		ops->cwnd_event(sk, CA_EVENT_TX_START);
 #endif
+	return true;
+}
+
+unsigned int kstub_warnings;
+
+void kstub_warn(const char *file, int line, const char *cond)
+{
+	/* the first few: a broken invariant can warn on every event */
+	if (kstub_warnings++ < 5)
+		fprintf(stderr, "WARNING: %s:%d: %s\n", file, line, cond);
+}
+
+/* net/ipv4/tcp_input.c, 6.1 */
+void kstub_set_ca_state(struct sock *sk, u8 ca_state)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+
+	if (icsk->icsk_ca_ops->set_state)
+		icsk->icsk_ca_ops->set_state(sk, ca_state);
+	icsk->icsk_ca_state = ca_state;
+}
+
+static void init_cwnd_reduction(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->high_seq = tp->snd_nxt;
+	tp->snd_cwnd_cnt = 0;
+	tp->prior_cwnd = tcp_snd_cwnd(tp);
+	tp->snd_ssthresh = inet_csk(sk)->icsk_ca_ops->ssthresh(sk);
+}
+
+void kstub_enter_cwr(struct sock *sk)
+{
+	tcp_sk(sk)->prior_ssthresh = 0;
+	if (inet_csk(sk)->icsk_ca_state < TCP_CA_CWR) {
+		init_cwnd_reduction(sk);
+		kstub_set_ca_state(sk, TCP_CA_CWR);
+	}
+}
+
+void kstub_enter_recovery(struct sock *sk)
+{
+	u8 state = inet_csk(sk)->icsk_ca_state;
+
+	tcp_sk(sk)->prior_ssthresh = 0;
+	/* not already in a reduction (tcp_in_cwnd_reduction()) */
+	if (state != TCP_CA_CWR && state != TCP_CA_Recovery)
+		init_cwnd_reduction(sk);
+	kstub_set_ca_state(sk, TCP_CA_Recovery);
+}
+
+void kstub_enter_loss(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	/* tcp_timeout_mark_lost(): every outstanding segment is lost */
+	tp->lost_out = tp->packets_out - tp->sacked_out;
+	tp->retrans_out = 0;
+	if (icsk->icsk_ca_state <= TCP_CA_Disorder ||
+	    !after(tp->high_seq, tp->snd_una)) {
+		tp->prior_cwnd = tcp_snd_cwnd(tp);
+		tp->snd_ssthresh = icsk->icsk_ca_ops->ssthresh(sk);
+		if (icsk->icsk_ca_ops->cwnd_event)
+			icsk->icsk_ca_ops->cwnd_event(sk, CA_EVENT_LOSS);
+	}
+	tcp_snd_cwnd_set(tp, tcp_packets_in_flight(tp) + 1);
+	tp->snd_cwnd_cnt = 0;
+	tp->high_seq = tp->snd_nxt;
+	kstub_set_ca_state(sk, TCP_CA_Loss);
 }
 
 void INET_ECN_dontxmit(struct sock *sk)
@@ -296,5 +456,6 @@ struct tcp_sock *kstub_sock(void)
 	tp.snd_una = 1000;
 	tp.snd_nxt = 1000;
 	kstub_nr_acks = 0;
+	kstub_warnings = 0;
 	return &tp;
 }

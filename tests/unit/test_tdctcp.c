@@ -11,6 +11,8 @@
 #include "../../tcp_tdctcp.c"
 
 #define MODULE_OPS tdctcp
+/* nothing pending: DCTCP's cut, case (8): 64 * (1 - 1/2 / 2) */
+#define EXPECTED_ECE_WINDOW 48
 #include "base_tests.h"
 
 /* The last tdctcp_decision trace event */
@@ -241,11 +243,16 @@ TEST(tdctcp_boundary_alpha_factor)
 	EXPECT_EQ(decide(&ca, 1000, 127, 64, &w), TDCTCP_CLEAR);
 }
 
-/* gradient = 0 (steady RTT) is case (3); a rise of one us is (4) */
+/*
+ * gradient = 0 (steady RTT) is case (3); the smoothed change reads as a
+ * rise from 1 us: with beta 1/8 a rise of 8 us in one window is (4), one
+ * of 7 us is not
+ */
 TEST(tdctcp_boundary_gradient_zero)
 {
 	static const s32 steady[] = { 10000, 10000, 10000 };
-	static const s32 tiny[] = { 10000, 10001 };
+	static const s32 rise7[] = { 10000, 10007 };
+	static const s32 rise8[] = { 10000, 10008 };
 	struct tdctcp ca = fresh();
 	u32 w;
 
@@ -253,10 +260,49 @@ TEST(tdctcp_boundary_gradient_zero)
 	EXPECT_EQ(ca.gradient_1024, 0);
 	EXPECT_EQ(ca.rtt_diff_1024, 0);
 	ca = fresh();
-	EXPECT_EQ(after_rtts(&ca, tiny, 2, 0, 64, &w), TDCTCP_RISING);
-	EXPECT_EQ(ca.rtt_diff_1024, 128);	/* 1/8 us, in 1/1024 us */
-	EXPECT_EQ(ca.gradient_1024, 0);		/* rounds to 0 ... */
+	EXPECT_EQ(after_rtts(&ca, rise7, 2, 0, 64, &w), TDCTCP_EASING);
+	EXPECT_EQ(ca.rtt_diff_1024, 896);	/* 7/8 us, in 1/1024 us */
+	EXPECT_EQ(w, 65);
+	ca = fresh();
+	EXPECT_EQ(after_rtts(&ca, rise8, 2, 0, 64, &w), TDCTCP_RISING);
+	EXPECT_EQ(ca.rtt_diff_1024, 1024);	/* 1 us */
+	EXPECT_EQ(ca.gradient_1024, 0);		/* 1 us / 10 ms rounds to 0 ... */
 	EXPECT_EQ(w, 63);			/* ... so cwnd - 1 rules */
+}
+
+/*
+ * After a rise the RTT stays flat: the smoothed change decays and the
+ * window grows again.  A 1 us rise never reads as rising; after a
+ * 100 us rise (12.5 us smoothed) the decay, 7/8 per window rounded
+ * toward zero, takes 19 flat windows to fall below 1 us:
+ *   12800 11200 9800 8575 7504 6566 5746 5028 4400 3850 3369 2948 2580
+ *   2258 1976 1729 1513 1324 1159 1015  (1/1024 us)
+ */
+TEST(tdctcp_flat_rtt_after_rise_grows_again)
+{
+	struct tdctcp ca = fresh();
+	unsigned int i;
+	u32 w;
+
+	decide(&ca, 10000, 0, 64, &w);
+	EXPECT_EQ(decide(&ca, 10001, 0, 64, &w), TDCTCP_EASING);
+	for (i = 0; i < 1000; i++)
+		EXPECT_EQ(decide(&ca, 10001, 0, 64, &w), TDCTCP_EASING);
+	EXPECT_EQ(w, 64 + 5);
+
+	ca = fresh();
+	decide(&ca, 10000, 0, 64, &w);
+	EXPECT_EQ(decide(&ca, 10100, 0, 64, &w), TDCTCP_RISING);
+	EXPECT_EQ(ca.rtt_diff_1024, 12800);
+	for (i = 1; i <= 18; i++)
+		EXPECT_EQ(decide(&ca, 10100, 0, 64, &w), TDCTCP_RISING);
+	EXPECT_EQ(ca.rtt_diff_1024, 1159);
+	EXPECT_EQ(decide(&ca, 10100, 0, 64, &w), TDCTCP_EASING);
+	EXPECT_EQ(ca.rtt_diff_1024, 1015);
+	EXPECT_EQ(w, 65);
+	for (i = 0; i < 1000; i++)
+		EXPECT_EQ(decide(&ca, 10100, 0, 64, &w), TDCTCP_EASING);
+	EXPECT_EQ(w, 64 + 5);
 }
 
 /* A falling RTT gives a negative gradient; the EWMA remembers it */
@@ -399,6 +445,11 @@ TEST(tdctcp_params_take_effect)
 	param_write("alpha_factor", "128");
 }
 
+static struct tdctcp *ca_of(struct sock *s)
+{
+	return inet_csk_ca(s);
+}
+
 /* Through the socket hooks: one decision per window with an RTT sample */
 static void ack_window(u32 n, u32 ce, s32 rtt_us)
 {
@@ -539,6 +590,7 @@ TEST(tdctcp_auto_thresholds_scale_with_base_rtt)
 		EXPECT_EQ(decide(&ca, 2 * b, 0, 100, &w), TDCTCP_SLOW);
 		EXPECT_EQ(w, 90);
 	}
+	EXPECT_EQ(param_write("auto_high_pkts", "100"), 0);
 	EXPECT_EQ(param_write("auto_low_pkts", "60"), 0);
 	{
 		struct tdctcp ca = fresh();
@@ -547,7 +599,8 @@ TEST(tdctcp_auto_thresholds_scale_with_base_rtt)
 		/* 50 queued is now below the low threshold (60) */
 		EXPECT_EQ(decide(&ca, 2000, 0, 100, &w), TDCTCP_CLEAR);
 	}
-	param_write("auto_low_pkts", "2");
+	EXPECT_EQ(param_write("auto_low_pkts", "2"), 0);
+	EXPECT_EQ(param_write("auto_high_pkts", "10"), 0);
 	param_write("auto_thresholds", "0");
 }
 
@@ -583,6 +636,80 @@ TEST(tdctcp_auto_threshold_params_validated)
 	EXPECT_EQ(tdctcp_auto_thresholds, 0);
 	EXPECT_EQ(tdctcp_auto_low_pkts, 2);
 	EXPECT_EQ(tdctcp_auto_high_pkts, 10);
+}
+
+/*
+ * Threshold pairs never cross: T_low <= T_high, auto_low_pkts <=
+ * auto_high_pkts.  A write that would cross is refused; equal is allowed;
+ * moving both past each other works in the order that keeps them apart.
+ */
+TEST(tdctcp_threshold_pairs_never_cross)
+{
+	EXPECT_EQ(param_write("t_low_us", "50001"), -EINVAL);
+	EXPECT_EQ(param_write("t_high_us", "4999"), -EINVAL);
+	EXPECT_EQ(tdctcp_t_low_us, 5000);
+	EXPECT_EQ(tdctcp_t_high_us, 50000);
+	EXPECT_EQ(param_write("t_low_us", "50000"), 0);
+	EXPECT_EQ(param_write("t_high_us", "50000"), 0);
+	/* both up past the old T_high: T_high first */
+	EXPECT_EQ(param_write("t_low_us", "60000"), -EINVAL);
+	EXPECT_EQ(param_write("t_high_us", "100000"), 0);
+	EXPECT_EQ(param_write("t_low_us", "60000"), 0);
+	/* and back down: T_low first */
+	EXPECT_EQ(param_write("t_high_us", "50000"), -EINVAL);
+	EXPECT_EQ(param_write("t_low_us", "5000"), 0);
+	EXPECT_EQ(param_write("t_high_us", "50000"), 0);
+
+	EXPECT_EQ(param_write("auto_low_pkts", "11"), -EINVAL);
+	EXPECT_EQ(param_write("auto_high_pkts", "1"), -EINVAL);
+	EXPECT_EQ(tdctcp_auto_low_pkts, 2);
+	EXPECT_EQ(tdctcp_auto_high_pkts, 10);
+	EXPECT_EQ(param_write("auto_high_pkts", "2"), 0);
+	EXPECT_EQ(param_write("auto_high_pkts", "10"), 0);
+}
+
+/*
+ * direct_decrease: a cut applied at once supersedes the one pending.
+ * Case (6) is deferred (ECN-driven); the next window's (2) applies
+ * 100 -> 96 at once; the ECE after it, with alpha 0, cuts nothing more
+ * (case (8) at alpha 0), instead of halving for the stale (6).
+ */
+TEST(tdctcp_direct_decrease_clears_pending)
+{
+	EXPECT_EQ(param_write("direct_decrease", "1"), 0);
+	setup();
+	tp->snd_cwnd = 100;
+	tp->snd_ssthresh = 10;
+	tp->is_cwnd_limited = 1;
+	ack_window(10, 10, 60000);		/* alpha stays 1: (6) */
+	EXPECT_EQ(ev.tcase, TDCTCP_SEVERE);
+	EXPECT_EQ(tp->snd_cwnd, 100);		/* deferred */
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 60000);		/* (2), applied now */
+	EXPECT_EQ(ev.tcase, TDCTCP_SLOW);
+	EXPECT_EQ(tp->snd_cwnd, 96);
+	kstub_enter_cwr(sk);
+	EXPECT_EQ(tp->snd_ssthresh, 96);
+	EXPECT_EQ(param_write("direct_decrease", "0"), 0);
+}
+
+/* Fast retransmit consumes the pending decrease: the loss halving rules */
+TEST(tdctcp_loss_consumes_pending_case)
+{
+	setup();
+	tp->snd_cwnd = 100;
+	tp->snd_ssthresh = 10;
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 100000);		/* (2) pending: 100 -> 88 */
+	EXPECT_EQ(ev.tcase, TDCTCP_SLOW);
+	EXPECT_EQ(ca_of(sk)->pending_case, TDCTCP_SLOW);
+	kstub_enter_recovery(sk);
+	EXPECT_EQ(tp->snd_ssthresh, 50);
+	EXPECT_EQ(ca_of(sk)->pending_case, TDCTCP_NONE);
+	kstub_set_ca_state(sk, TCP_CA_Open);
+	tp->snd_cwnd = 100;
+	kstub_enter_cwr(sk);			/* nothing pending: (8), alpha 0 */
+	EXPECT_EQ(tp->snd_ssthresh, 100);
 }
 
 TEST(tdctcp_direct_decrease_option)
@@ -667,76 +794,231 @@ TEST(tdctcp_trace_event_fields)
 }
 
 /*
- * Property: random windows with random RTT samples (including -1, 0, 1
- * and 2^31 - 1), marks, cwnd from 1 to the clamp, congestion events and
- * parameter values anywhere in their ranges: alpha stays in [0, 1024],
- * every window the controller or ssthresh produces is in [2, clamp],
- * with ASan and UBSan watching for overflow and division by zero.
+ * An independent model of tdctcp for the property test: alpha per window
+ * (model_alpha), minRTT, the smoothed RTT change in double precision, the
+ * run of case (3) windows and the decrease pending.
+ */
+struct tmodel {
+	unsigned int alpha;
+	u32 min_rtt, prev_rtt;
+	double rtt_diff_us;
+	bool decided;
+	unsigned int easing;
+	enum tdctcp_case pending;
+	u32 loss_cwnd;
+};
+
+/* minRTT + pkts segments at cwnd per rtt, as auto_thresholds defines it */
+static double model_threshold(const struct tmodel *m, u32 rtt, u32 cwnd,
+			      unsigned int pkts)
+{
+	return fmin(m->min_rtt + floor((double)pkts * rtt / (cwnd ? cwnd : 1)),
+		    (double)U32_MAX);
+}
+
+/* the window case c must give at cwnd, for the cases with one answer */
+static bool model_window(enum tdctcp_case c, u32 cwnd, unsigned int alpha,
+			 unsigned int steps, u32 clamp, u32 *want)
+{
+	double w, hi = fmax(clamp, 2);
+
+	switch (c) {
+	case TDCTCP_CLEAR:
+	case TDCTCP_EASING:
+		w = (double)cwnd + (double)steps * param_read("addstep");
+		break;
+	case TDCTCP_SEVERE:
+		w = floor(cwnd / 2.0);
+		break;
+	case TDCTCP_CONGESTED:
+		w = cwnd - floor((double)cwnd * alpha / 2048.0);
+		break;
+	default:
+		return false;
+	}
+	*want = (u32)fmin(fmax(w, 2), hi);
+	return true;
+}
+
+/*
+ * Property: random windows (marks never more than deliveries) with RTT
+ * samples from none (-1) to 2^31 - 1, windows and clamps anywhere, the
+ * core's congestion responses in the order it calls the module (ECE, fast
+ * recovery, timeout), undo, and parameter writes anywhere in their ranges.
+ * After every event tdctcp agrees with the model above and Figure 3-2:
+ *   alpha exactly;
+ *   a decision exactly when the window had an RTT sample;
+ *   each decision's case follows its alpha, RTT and thresholds, and the
+ *   sign of the modelled RTT change where it is clear of the 1 us band;
+ *   increases ((1), (3)) are cwnd + N * addstep exactly, N from the run
+ *   of (3); (6) and (8) exactly; every other decrease within
+ *   [2, max(min(cwnd, clamp), 2)];
+ *   ssthresh at an ECE is the pending case's window on the current cwnd,
+ *   (8) when nothing is pending; a loss halves and clears what was pending;
+ *   undo returns the window before the last reduction; no kernel warning.
  */
 TEST(tdctcp_property_random_events)
 {
 	static const s32 rtts[] = { -1, 0, 1, 2, 0x7fffffff, 5000, 50000 };
-	static const u32 cwnds[] = { 1, 2, 3, 0x7fffffff, 0xfffffffe };
+	/* the kernel warns on a window past INT_MAX: none comes near it */
+	static const u32 cwnds[] = { 1, 2, 3, 0x7fff0000 };
 	unsigned int i, bad = 0, np = kstub_nr_params();
 	unsigned int saved[32];
+	struct tmodel m = { .alpha = 1024, .pending = TDCTCP_NONE };
 	struct dctcp_base *ca = setup();
 
 	for (i = 0; i < np; i++)
-		saved[i] = *((const struct dctcp_param *)
-			     kstub_param_at(i)->arg)->value;
-	for (i = 0; i < 300000; i++) {
-		u32 e = rnd(12), v;
+		saved[i] = *kstub_param_value(kstub_param_at(i));
+	for (i = 0; i < 300000 && !bad; i++) {
+		u32 e = rnd(12), v, want;
 
+		ev.count = 0;
 		switch (e) {
 		case 0: case 1: case 2: case 3: {
 			s32 r = rnd(3) ? (s32)rnd(200000) : rtts[rnd(7)];
-			u32 n = rnd(50);
+			u32 n = rnd(50), ce = rnd(4) ? 0U : rnd(n + 1);
+			u32 cwnd = tp->snd_cwnd, clamp = tp->snd_cwnd_clamp;
+			u32 t_low, t_high, r_us = r < 0 ? 0 : (u32)r;
+			double band = 1.0 / (param_read("beta") / 1024.0) / 1024.0;
+			unsigned int af = param_read("alpha_factor");
+			enum tdctcp_case c;
 
 			tp->is_cwnd_limited = (u8)rnd(2);
-			ack_window(n, rnd(4) ? 0U : rnd(n + 2), r);
+			m.alpha = model_alpha(m.alpha, n, ce, param_read("g"));
+			ack_window(n, ce, r);
+			if (r < 0) {
+				bad += ev.count != 0;
+				break;
+			}
+			bad += ev.count != 1;
+			c = (enum tdctcp_case)ev.tcase;
+			m.min_rtt = m.min_rtt ? min(m.min_rtt, max(r_us, 1U)) :
+						max(r_us, 1U);
+			m.rtt_diff_us += (param_read("beta") / 1024.0) *
+					 ((m.decided ? (double)r_us - m.prev_rtt : 0) -
+					  m.rtt_diff_us);
+			m.prev_rtt = r_us;
+			m.decided = true;
+			if (param_read("auto_thresholds")) {
+				t_low = (u32)model_threshold(&m, r_us, cwnd,
+							     param_read("auto_low_pkts"));
+				t_high = (u32)model_threshold(&m, r_us, cwnd,
+							      param_read("auto_high_pkts"));
+			} else {
+				t_low = param_read("t_low_us");
+				t_high = param_read("t_high_us");
+			}
+			bad += ev.alpha_1024 != m.alpha || ev.rtt_us != r_us ||
+			       ev.min_rtt_us != m.min_rtt || ev.cwnd_before != cwnd;
+			bad += (c >= TDCTCP_BURST) != (m.alpha >= af);
+			if (r_us < t_low)
+				bad += c != TDCTCP_CLEAR && c != TDCTCP_BURST;
+			else if (r_us > t_high)
+				bad += c != TDCTCP_SLOW && c != TDCTCP_SEVERE;
+			else if (m.rtt_diff_us >= 1.0 + band)
+				bad += c != TDCTCP_RISING && c != TDCTCP_CONGESTED;
+			else if (m.rtt_diff_us < 1.0 - band)
+				bad += c != TDCTCP_EASING && c != TDCTCP_RECOVERING;
+			if (model_window(c, cwnd, m.alpha,
+					 c == TDCTCP_EASING && m.easing >= 5 ? 5 : 1,
+					 clamp, &want))
+				bad += ev.cwnd_after != want;
+			else
+				bad += ev.cwnd_after < 2 ||
+				       ev.cwnd_after > max(min(cwnd, clamp), 2U);
+			m.easing = c == TDCTCP_EASING ? m.easing + 1 : 0;
+			if (c == TDCTCP_CLEAR || c == TDCTCP_EASING)
+				m.pending = TDCTCP_NONE;
+			else if (param_read("direct_decrease") &&
+				 tp->icsk.icsk_ca_state == TCP_CA_Open &&
+				 (c == TDCTCP_SLOW || c == TDCTCP_RISING))
+				m.pending = TDCTCP_NONE;
+			else
+				m.pending = c;
 			break;
 		}
 		case 4:
 			tp->snd_cwnd_clamp = rnd(8) ? ~0U : 1U + rnd(1000);
-			tp->snd_cwnd = rnd(3) ? 1U + rnd(10000) : cwnds[rnd(5)];
+			tp->snd_cwnd = rnd(3) ? 1U + rnd(10000) : cwnds[rnd(4)];
 			break;
-		case 5:
-			v = MODULE_OPS.ssthresh(sk);
-			bad += v < 2 || v > max(tp->snd_cwnd_clamp, 2U);
+		case 5:		/* ECE */
+			m.loss_cwnd = tp->snd_cwnd;
+			if (m.pending == TDCTCP_NONE)
+				model_window(TDCTCP_CONGESTED, tp->snd_cwnd, m.alpha,
+					     1, tp->snd_cwnd_clamp, &want);
+			else if (!model_window(m.pending, tp->snd_cwnd, m.alpha,
+					       1, tp->snd_cwnd_clamp, &want))
+				want = 0;
+			v = tp->snd_cwnd;
+			kstub_enter_cwr(sk);
+			if (want)
+				bad += tp->snd_ssthresh != want;
+			else
+				bad += tp->snd_ssthresh < 2 ||
+				       tp->snd_ssthresh >
+				       max(min(v, tp->snd_cwnd_clamp), 2U);
+			m.pending = TDCTCP_NONE;
+			kstub_set_ca_state(sk, TCP_CA_Open);
 			break;
-		case 6:
-			MODULE_OPS.cwnd_event(sk, (enum tcp_ca_event)rnd(6));
+		case 6:		/* fast retransmit */
+			m.loss_cwnd = tp->snd_cwnd;
+			v = max(tp->snd_cwnd / 2, 2U);
+			kstub_enter_recovery(sk);
+			bad += tp->snd_ssthresh != v;
+			m.pending = TDCTCP_NONE;
+			kstub_set_ca_state(sk, TCP_CA_Open);
 			break;
-		case 7:
-			tp->icsk.icsk_ca_state = (u8)rnd(5);
-			MODULE_OPS.set_state(sk, (u8)rnd(5));
+		case 7:		/* timeout with the window outstanding */
+			m.loss_cwnd = tp->snd_cwnd;
+			v = max(tp->snd_cwnd / 2, 2U);
+			tp->packets_out = 1 + rnd(100);
+			tp->snd_nxt = tp->snd_una + tp->packets_out * MSS;
+			kstub_enter_loss(sk);
+			bad += tp->snd_ssthresh != v || tp->snd_cwnd != 1;
+			m.pending = TDCTCP_NONE;
+			/* recovered: the lost window acknowledged, no sample */
+			tp->delivered += tp->packets_out;
+			m.alpha = model_alpha(m.alpha, tp->packets_out, 0,
+					      param_read("g"));
+			tp->snd_una = tp->snd_nxt;
+			tp->packets_out = tp->lost_out = 0;
+			MODULE_OPS.in_ack_event(sk, 0);
+			kstub_set_ca_state(sk, TCP_CA_Open);
+			tp->snd_cwnd = tp->snd_ssthresh;
 			break;
 		case 8:
 			tp->snd_ssthresh = rnd(2) ? 2 + rnd(100) : 0x7fffffff;
+			tp->is_cwnd_limited = (u8)rnd(2);
 			MODULE_OPS.cong_avoid(sk, 0, rnd(64));
 			break;
 		case 9: {
 			const struct kernel_param *kp = kstub_param_at(rnd(np));
-			const struct dctcp_param *p = kp->arg;
+			unsigned int lo = 0, hi = 0;
 			char buf[16];
 
-			v = p->min + rnd(p->max - p->min + 1);
+			kstub_param_range(kp, &lo, &hi);
+			v = lo + rnd(hi - lo + 1);
 			snprintf(buf, sizeof(buf), "%u", v);
 			bad += kp->ops->set(buf, kp) != 0;
 			break;
 		}
-		default:
+		case 10:
+			v = max(tp->snd_cwnd, m.loss_cwnd);
 			tp->snd_cwnd = MODULE_OPS.undo_cwnd(sk);
+			bad += tp->snd_cwnd != v;
+			break;
+		default:	/* receiver side: a segment with or without CE */
+			tp->rcv_nxt += 1000;
+			MODULE_OPS.cwnd_event(sk, rnd(2) ? CA_EVENT_ECN_IS_CE :
+							    CA_EVENT_ECN_NO_CE);
 			break;
 		}
-		bad += ca->alpha_1024 > 1024;
-		if (ev.count && (ev.cwnd_after < 2 ||
-				 ev.cwnd_after > max(tp->snd_cwnd_clamp, 2U)))
-			bad++;
-		ev.count = 0;
+		bad += ca->alpha_1024 != m.alpha;
+		if (bad)
+			test_note("event %u (kind %u) broke the model", i, e);
 	}
 	EXPECT_EQ(bad, 0);
+	/* the pairs' order: low bounds first, so no write is refused */
 	for (i = 0; i < np; i++)
-		*((const struct dctcp_param *)kstub_param_at(i)->arg)->value =
-			saved[i];
+		*kstub_param_value(kstub_param_at(i)) = saved[i];
 }

@@ -6,6 +6,8 @@
 #include "../../tcp_xdctcp.c"
 
 #define MODULE_OPS xdctcp
+/* a new flow is short: 64 * (1 - 307/1024 * 1/2) = 54.4, rounded up */
+#define EXPECTED_ECE_WINDOW 55
 #include "base_tests.h"
 
 /* The kernel's dctcp (net/ipv4/tcp_dctcp.c) with shift_g, as a reference */
@@ -193,7 +195,7 @@ TEST(xdctcp_dctcp_equivalent_setting)
 	EXPECT_EQ(param_write("nl", "1024"), 0);
 }
 
-/* A restart with nothing in flight starts a new (short) flow */
+/* Sending again after everything was acknowledged starts a new (short) flow */
 TEST(xdctcp_idle_restart_starts_new_flow)
 {
 	struct xdctcp *xca;
@@ -204,15 +206,52 @@ TEST(xdctcp_idle_restart_starts_new_flow)
 	tp->snd_cwnd = 1000;
 	tp->bytes_acked = 3 * (u64)xdctcp_short_bytes;
 	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 2);		/* long */
-	kstub_tx_start(sk);
+	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(xca->flow_start_bytes, tp->bytes_acked);
 	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 701);	/* short again */
 
 	EXPECT_EQ(param_write("idle_restart", "0"), 0);
 	tp->bytes_acked += xdctcp_short_bytes;
-	kstub_tx_start(sk);
+	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 2);		/* still long */
 	EXPECT_EQ(param_write("idle_restart", "1"), 0);
+}
+
+/*
+ * A retransmission timeout marks the whole window lost: nothing is in
+ * flight, so the retransmission raises TX_START, but the data is still
+ * outstanding.  The flow stays long (its cut nl * alpha, not ns * alpha).
+ */
+TEST(xdctcp_timeout_keeps_long_flow)
+{
+	struct xdctcp *xca;
+	struct dctcp_base *ca = setup();
+	u64 start;
+
+	xca = inet_csk_ca(sk);
+	start = xca->flow_start_bytes;
+	window(1000, 0);			/* 1.4 MB acknowledged: long */
+	tp->snd_cwnd = 100;
+	tp->packets_out = 100;
+	tp->snd_nxt += 100 * MSS;
+	EXPECT_TRUE(!kstub_tx_start(sk));	/* in flight: no event */
+	kstub_enter_loss(sk);
+	EXPECT_EQ(tcp_packets_in_flight(tp), 0);
+	EXPECT_TRUE(kstub_tx_start(sk));	/* the retransmission */
+	EXPECT_EQ(xca->flow_start_bytes, start);
+	ca->alpha_1024 = 512;
+	tp->snd_cwnd = 100;
+	/* long: 100 * (1 - 1.0 * 1/2) = 50; a restarted flow would get 86 */
+	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 50);
+
+	/* recovered, everything acknowledged, then idle: a new flow */
+	tp->snd_una = tp->snd_nxt;
+	tp->packets_out = 0;
+	tp->lost_out = 0;
+	tp->bytes_acked += 100 * MSS;
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(xca->flow_start_bytes, tp->bytes_acked);
+	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 86);
 }
 
 /* A new connection starts at alpha_init */
@@ -225,60 +264,130 @@ TEST(xdctcp_alpha_init)
 }
 
 /*
- * Property: long random sequences of ACKs, marks, RTT-free events,
- * losses, undo and parameter changes keep alpha in [0, 1024] and every
- * window the module computes at least 2 segments.  Built with
- * AddressSanitizer and UndefinedBehaviorSanitizer (overflow, shifts,
- * division by zero abort the run).
+ * An independent model of xdctcp's sender state for the property test:
+ * alpha per window (model_alpha), the flow start, the window before the
+ * last reduction, and the window an ECE must produce.
+ */
+struct model {
+	unsigned int alpha;	/* 1/1024 */
+	u64 flow_start;
+	u32 loss_cwnd;
+};
+
+static u32 model_backoff(u32 cwnd, unsigned int alpha, u64 in_flow)
+{
+	unsigned int n = in_flow < param_read("short_bytes") ?
+			 param_read("ns") : param_read("nl");
+	double cut = floor((double)cwnd * n * alpha / (1024.0 * 1024.0));
+
+	return cut >= cwnd ? 2 : (u32)fmax(cwnd - cut, 2.0);
+}
+
+/*
+ * Property: long random sequences of windows (marks never more than
+ * deliveries), the core's congestion responses in the order it calls the
+ * module (ECE, fast recovery, timeout), transmissions after idle or
+ * timeout, undo and parameter changes.  After every event the module
+ * agrees with the model above: alpha exactly, each ssthresh exactly,
+ * undo to the window before the last reduction, no kernel warning.
+ * Built with AddressSanitizer and UndefinedBehaviorSanitizer (overflow,
+ * shifts, division by zero abort the run).
  */
 TEST(xdctcp_property_random_events)
 {
-	static const char *const names[] = { "g", "ns", "nl", "short_bytes" };
-	static const u32 cwnds[] = { 1, 2, 3, 0x7fffffff, 0xffffffff };
+	static const char *const names[] = {
+		"g", "ns", "nl", "short_bytes", "idle_restart",
+	};
+	static const u32 cwnds[] = { 2, 3, 0x7fff0000, 0x7fffffff };
 	struct dctcp_base *ca = setup();
+	struct xdctcp *xca = inet_csk_ca(sk);
+	struct model m = { 1024, 0, 0 };
 	unsigned int i, bad = 0;
 
 	for (i = 0; i < 200000; i++) {
-		u32 ev = rnd(10), v;
+		u32 ev = rnd(10), v, n;
 		char buf[16];
 
 		switch (ev) {
-		case 0: case 1: case 2:
-			window(rnd(3) ? rnd(100) : rnd(0), rnd(100));
+		case 0: case 1: case 2: {
+			u32 ce;
+
+			n = rnd(3) ? rnd(100) : rnd(100000);
+			ce = rnd(3) ? 0 : rnd(n + 1);
+			m.alpha = model_alpha(m.alpha, n, ce,
+					      param_read("g"));
+			window(n, ce);
 			break;
-		case 3:
-			tp->snd_cwnd = rnd(4) ? 1 + rnd(100000) : cwnds[rnd(5)];
-			v = MODULE_OPS.ssthresh(sk);
-			bad += v < 2 || (v > tp->snd_cwnd && tp->snd_cwnd >= 2);
+		}
+		case 3:		/* ECE: the module's backoff */
+			tp->snd_cwnd = rnd(4) ? 2 + rnd(100000) : cwnds[rnd(4)];
+			tp->icsk.icsk_ca_state = TCP_CA_Open;
+			v = model_backoff(tp->snd_cwnd, m.alpha,
+					  tp->bytes_acked - m.flow_start);
+			m.loss_cwnd = tp->snd_cwnd;
+			kstub_enter_cwr(sk);
+			bad += tp->snd_ssthresh != v;
 			break;
-		case 4:
-			MODULE_OPS.cwnd_event(sk, (enum tcp_ca_event)rnd(6));
-			bad += tp->snd_ssthresh < 2;
+		case 4:		/* fast retransmit, from Open or CWR */
+			m.loss_cwnd = tp->snd_cwnd;
+			v = max(tp->snd_cwnd / 2, 2U);
+			kstub_enter_recovery(sk);
+			bad += tp->snd_ssthresh != v;
+			kstub_set_ca_state(sk, TCP_CA_Open);
 			break;
-		case 5:
-			tp->icsk.icsk_ca_state = (u8)rnd(5);
-			MODULE_OPS.set_state(sk, (u8)rnd(5));
+		case 5:		/* timeout with the window outstanding */
+			tp->icsk.icsk_ca_state = TCP_CA_Open;
+			tp->packets_out = 1 + rnd(100);
+			tp->snd_nxt = tp->snd_una + tp->packets_out * MSS;
+			v = max(tp->snd_cwnd / 2, 2U);
+			m.loss_cwnd = tp->snd_cwnd;
+			kstub_enter_loss(sk);
+			bad += tp->snd_ssthresh != v || tp->snd_cwnd != 1;
+			/* the retransmission: same flow */
+			bad += !kstub_tx_start(sk);
+			/* recovered: everything acknowledged */
+			tp->bytes_acked += (u64)tp->packets_out * MSS;
+			tp->delivered += tp->packets_out;
+			m.alpha = model_alpha(m.alpha, tp->packets_out, 0,
+					      param_read("g"));
+			tp->snd_una = tp->snd_nxt;
+			tp->packets_out = tp->lost_out = 0;
+			MODULE_OPS.in_ack_event(sk, 0);
+			kstub_set_ca_state(sk, TCP_CA_Open);
+			tp->snd_cwnd = max(tp->snd_ssthresh, 2U);
 			break;
 		case 6:
+			v = max(tp->snd_cwnd, m.loss_cwnd);
 			tp->snd_cwnd = MODULE_OPS.undo_cwnd(sk);
+			bad += tp->snd_cwnd != v;
 			break;
-		case 7:
-			tp->bytes_acked += rnd(0);
+		case 7:		/* idle, then sending again */
+			if (kstub_tx_start(sk) && param_read("idle_restart"))
+				m.flow_start = tp->bytes_acked;
 			break;
 		case 8:
-			v = rnd(3) ? rnd(1025) : rnd(0);
+			n = rnd(5);
+			v = n == 4 ? rnd(2) : rnd(3) ? rnd(1025) : rnd(0);
 			snprintf(buf, sizeof(buf), "%u", v);
-			param_write(names[rnd(4)], buf);
+			param_write(names[n], buf);
 			break;
 		default:
+			tp->is_cwnd_limited = (u8)rnd(2);
 			MODULE_OPS.cong_avoid(sk, tp->snd_una, rnd(64));
 			break;
 		}
-		bad += ca->alpha_1024 > 1024;
+		bad += ca->alpha_1024 != m.alpha;
+		bad += xca->flow_start_bytes != m.flow_start;
+		bad += ca->loss_cwnd != m.loss_cwnd;
+		if (bad) {
+			test_note("event %u (%u) broke the model", i, ev);
+			break;
+		}
 	}
 	EXPECT_EQ(bad, 0);
 	param_write("g", "92");
 	param_write("ns", "307");
 	param_write("nl", "1024");
 	param_write("short_bytes", "1000000");
+	param_write("idle_restart", "1");
 }

@@ -109,6 +109,9 @@ void kstub_param_describe(const char *name, const char *desc);
 #define module_exit(fn)	void kstub_module_exit(void) { fn(); }
 
 int kstrtouint(const char *s, unsigned int base, unsigned int *res);
+int param_set_uint_minmax(const char *val, const struct kernel_param *kp,
+			  unsigned int min, unsigned int max);
+int param_get_uint(char *buffer, const struct kernel_param *kp);
 int kstrtouint_from_user(const char __user *s, size_t count,
 			 unsigned int base, unsigned int *res);
 int sysfs_emit(char *buf, const char *fmt, ...);
@@ -266,6 +269,12 @@ struct tcp_sock {
 	u32 snd_ssthresh;
 	u32 snd_cwnd_clamp;
 	u32 prior_cwnd;
+	u32 prior_ssthresh;
+	u32 high_seq;
+	u32 packets_out;
+	u32 sacked_out;
+	u32 lost_out;
+	u32 retrans_out;
 	u32 mss_cache;
 	u32 max_packets_out;
 	u64 bytes_acked;
@@ -294,9 +303,27 @@ static inline u32 tcp_snd_cwnd(const struct tcp_sock *tp)
 	return tp->snd_cwnd;
 }
 
+/* WARN_ON_ONCE(): a kernel warning, which fails the running test */
+extern unsigned int kstub_warnings;
+void kstub_warn(const char *file, int line, const char *cond);
+#define WARN_ON_ONCE(cond) ({						\
+	bool _c = !!(cond);						\
+	if (_c)								\
+		kstub_warn(__FILE__, __LINE__, #cond);			\
+	_c;								\
+})
+
 static inline void tcp_snd_cwnd_set(struct tcp_sock *tp, u32 val)
 {
+	WARN_ON_ONCE((int)val <= 0);		/* as 6.1 does */
 	tp->snd_cwnd = val;
+}
+
+/* packets in the network: sent, not SACKed or lost, or retransmitted */
+static inline u32 tcp_packets_in_flight(const struct tcp_sock *tp)
+{
+	return tp->packets_out - (tp->sacked_out + tp->lost_out) +
+	       tp->retrans_out;
 }
 
 static inline bool tcp_in_slow_start(const struct tcp_sock *tp)
@@ -330,8 +357,17 @@ static inline bool tcp_ecn_mode_any(const struct tcp_sock *tp)
 #else
 void __tcp_send_ack(struct sock *sk, u32 rcv_nxt);
 #endif
-/* the core's CA_EVENT_TX_START, delivered as the running kernel would */
-void kstub_tx_start(struct sock *sk);
+/*
+ * A data segment leaves: the core raises CA_EVENT_TX_START when nothing
+ * is in flight (tcp_event_data_sent()), delivered as the running kernel
+ * would.  Returns true if it raised it.
+ */
+bool kstub_tx_start(struct sock *sk);
+/* the core's congestion responses, in the order 6.1 calls the module */
+void kstub_enter_cwr(struct sock *sk);		/* ECE: tcp_enter_cwr() */
+void kstub_enter_recovery(struct sock *sk);	/* tcp_enter_recovery() */
+void kstub_enter_loss(struct sock *sk);		/* RTO: tcp_enter_loss() */
+void kstub_set_ca_state(struct sock *sk, u8 ca_state);
 void INET_ECN_dontxmit(struct sock *sk);
 int tcp_register_congestion_control(struct tcp_congestion_ops *ca);
 void tcp_unregister_congestion_control(struct tcp_congestion_ops *ca);
@@ -348,6 +384,13 @@ extern unsigned int kstub_nr_acks;
 extern struct tcp_congestion_ops *kstub_registered;
 
 const struct kernel_param *kstub_param(const char *name);
+/* a parameter's range as its description states it: "(range A-B, ..."
+ * where A and B are numbers or other parameters' names (their values
+ * now); 0 on success
+ */
+int kstub_param_range(const struct kernel_param *kp, unsigned int *min,
+		      unsigned int *max);
+unsigned int *kstub_param_value(const struct kernel_param *kp);
 const char *kstub_param_desc(const char *name);
 unsigned int kstub_nr_params(void);
 const struct kernel_param *kstub_param_at(unsigned int i);
