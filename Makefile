@@ -16,8 +16,10 @@
 # make setup           install what the above need (Debian/Ubuntu, root)
 # make clean
 
+# Looked up when a target uses it, never exported: a target that runs
+# scripts/setup.sh first (bench, test) may install the headers it finds,
+# and the scripts look KDIR up themselves unless it is given.
 KDIR ?= $(shell scripts/kdir.sh)
-export KDIR
 
 all: modules
 

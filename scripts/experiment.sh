@@ -11,6 +11,9 @@
 # and its report is written here on the host (RUN_DIR/report.md); the
 # large raw files (queue, probe) are kept gzip-compressed.
 # EXPERIMENT_TIMEOUT (seconds, default 3600) bounds the testbed part.
+# EXPERIMENT_DRY_RUN=1 sets up and builds, prints the testbed command and
+# stops there; DCTCP_SETUP replaces scripts/setup.sh (the first-run test
+# uses both).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -35,8 +38,12 @@ if [ -z "$out" ]; then
 	set -- "$@" --out "$out"
 fi
 
-scripts/setup.sh
+${DCTCP_SETUP:-scripts/setup.sh}
 make -s modules
+if [ "${EXPERIMENT_DRY_RUN:-0}" = 1 ]; then
+	echo "experiment: built against $(scripts/kdir.sh); would run on the testbed: dctestbed $*"
+	exit 0
+fi
 set +e
 scripts/vm-run.sh --timeout "${EXPERIMENT_TIMEOUT:-3600}" --memory 4G --log-dir results/vm -- \
 	env PYTHONPATH=mininet /usr/bin/python3 -m dctestbed "$@" --no-report

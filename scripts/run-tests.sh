@@ -19,13 +19,13 @@ export KDIR
 log_dir="$top/results/test-logs"
 mkdir -p "$log_dir"
 
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 pass() { passed=$((passed + 1)); printf 'PASS %s\n' "$1"; }
 fail() { failed=$((failed + 1)); printf 'FAIL %s\n' "$1"; }
 
-# Add a sub-runner's "N passed, N failed" to the totals
+# Add a sub-runner's "N passed, N failed[, N skipped]" to the totals
 tally() {
-	local line p f
+	local line p f s=0
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1) || true
 	if [ -z "$line" ]; then
 		fail "$2: no result line (see $1)"
@@ -34,8 +34,10 @@ tally() {
 	p=${line%% passed*}
 	f=${line#*, }
 	f=${f%% failed*}
+	case "$line" in *skipped*) s=${line##*failed, }; s=${s%% skipped*} ;; esac
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
 	printf '%s %s: %s\n' "$([ "$f" -eq 0 ] && echo PASS || echo FAIL)" "$2" "$line"
 }
 
@@ -266,5 +268,9 @@ for s in "${steps[@]}"; do
 	esac
 done
 
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

@@ -18,6 +18,7 @@ what nothing checks.
 """
 
 import re
+import subprocess
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -83,3 +84,20 @@ def rule(cmd):
 def where(kind):
     """[(line number, command)] that RULES sends to kind."""
     return [(n, c) for n, c in commands() if (rule(c) or (None,))[0] == kind]
+
+
+def headers_release():
+    """The release of the kernel headers this machine builds against
+    (scripts/kdir.sh), as the part of /usr/src/linux-headers-RELEASE."""
+    kdir = subprocess.run([str(README.parent / "scripts" / "kdir.sh")], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    return Path(kdir).resolve().name.removeprefix("linux-headers-")
+
+
+def substitute(cmd):
+    """cmd with the README's placeholders filled in for this machine:
+    RELEASE is a kernel release whose headers are installed.  (SERVER and
+    eth0 are the kernel doc test's.)"""
+    if "RELEASE" in cmd:
+        cmd = re.sub(r"\bRELEASE\b", headers_release(), cmd)
+    return cmd

@@ -1,5 +1,7 @@
 """variants: --cc labels that set module parameters, and how runs apply them."""
 
+from pathlib import Path
+
 import pytest
 from dctestbed import options, variants
 
@@ -46,14 +48,14 @@ def sysfs(tmp_path, monkeypatch):
         d = tmp_path / f"tcp_{m}" / "parameters"
         d.mkdir(parents=True, exist_ok=True)
         (d / n).write_text(v + "\n")
-    real_write = variants.Variants._write
+    real_write = Path.write_text
 
-    def write(self, key, value):
-        if value == "bad":
-            return OSError(22, "Invalid argument")
-        return real_write(self, key, value)
+    def write(self, text, *args, **kwargs):
+        if self.is_relative_to(tmp_path) and text.strip() == "bad":
+            raise OSError(22, "Invalid argument")
+        return real_write(self, text, *args, **kwargs)
 
-    monkeypatch.setattr(variants.Variants, "_write", write)
+    monkeypatch.setattr(Path, "write_text", write)
 
     def read(m, n):
         return (tmp_path / f"tcp_{m}" / "parameters" / n).read_text().strip()
@@ -82,3 +84,29 @@ def test_a_refused_value_names_the_label_and_restores(sysfs):
     assert sysfs("tdctcp", "auto_thresholds") == "0"
     assert variants.module_params("tdctcp") == {"auto_high_pkts": "10", "auto_thresholds": "0"}
     assert variants.module_params("reno") == {}
+
+
+def test_write_params_retries_a_pair_write_refused_for_order(tmp_path, monkeypatch):
+    """A fake tdctcp whose t_low_us may never pass t_high_us: raising both
+    past the old high succeeds whichever order the dict gives."""
+    d = tmp_path / "tcp_tdctcp" / "parameters"
+    d.mkdir(parents=True)
+    low, high = d / "t_low_us", d / "t_high_us"
+    low.write_text("5000\n")
+    high.write_text("50000\n")
+    real_write = Path.write_text
+
+    def write(self, text, *args, **kwargs):
+        if self in (low, high):
+            lo = int(text) if self == low else int(low.read_text())
+            hi = int(text) if self == high else int(high.read_text())
+            if lo > hi:
+                raise OSError(22, "Invalid argument")
+        return real_write(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write)
+    assert variants.write_params({low: "70000", high: "90000"}) == {}
+    assert (low.read_text(), high.read_text()) == ("70000\n", "90000\n")
+    refused = variants.write_params({low: "95000"})
+    assert list(refused) == [low] and refused[low].errno == 22
+    assert low.read_text() == "70000\n"

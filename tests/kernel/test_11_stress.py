@@ -289,16 +289,19 @@ FAULTS = {
 LONGER = {"RTO storm": "4000000x4"}
 QUICK_FAULTS = ("loss 1%", "RTO storm", "ECN bleached", "RTT ×100")
 
-# what the sender's counters (deltas), the watch and the RED port must show
+# what the sender's (d) and receiver's (r) counter deltas, the watch and the
+# RED port must show: that the fault really happened
 EVIDENCE = {
-    "loss 1%": lambda d, w, red: d["TcpRetransSegs"] > 0,
-    "loss 5%": lambda d, w, red: d["TcpRetransSegs"] > 0,
-    "reordering": lambda d, w, red: True,      # reordering alone need not retransmit
-    "duplication": lambda d, w, red: True,
-    "RTO storm": lambda d, w, red: d["TcpExtTCPTimeouts"] > 0,
-    "ECN bleached": lambda d, w, red: red["marks"] == 0,
-    "CE bleached": lambda d, w, red: red["marks"] > 0 and d["TcpExtTCPDeliveredCE"] == 0,
-    "RTT ×100": lambda d, w, red: w["max_rtt_ms"] >= 90,
+    "loss 1%": lambda d, r, w, red: d["TcpRetransSegs"] > 0,
+    "loss 5%": lambda d, r, w, red: d["TcpRetransSegs"] > 0,
+    # segments arrived ahead of a gap: the receiver queued them out of order
+    "reordering": lambda d, r, w, red: r["TcpExtTCPOFOQueue"] > 0,
+    # data that had already arrived came again: the receiver sent D-SACKs
+    "duplication": lambda d, r, w, red: r["TcpExtTCPDSACKOldSent"] > 0,
+    "RTO storm": lambda d, r, w, red: d["TcpExtTCPTimeouts"] > 0,
+    "ECN bleached": lambda d, r, w, red: red["marks"] == 0,
+    "CE bleached": lambda d, r, w, red: red["marks"] > 0 and d["TcpExtTCPDeliveredCE"] == 0,
+    "RTT ×100": lambda d, r, w, red: w["max_rtt_ms"] >= 90,
 }
 
 
@@ -323,7 +326,7 @@ def test_transfers_survive_faults(lab, cc, fault):
     setup(c)
     serve(lab, c["b"])
     sizes = "2000000x20" if FULL else LONGER.get(fault, "1000000x4")
-    before = counters(c["a"])
+    before, before_b = counters(c["a"]), counters(c["b"])
     watch = Watch(lab, c["a"], c["addr"])
     p = send(lab, c["a"], c["addr"], sizes, cc=cc, timeout=300)
     if during:
@@ -331,8 +334,10 @@ def test_transfers_survive_faults(lab, cc, fault):
     res = result(p)
     w = watch.stop()
     d = counter_deltas(before, counters(c["a"]))
+    after_b = counters(c["b"])
+    r = counter_deltas(before_b, after_b, names=after_b)
     red = red_stats(c["r2"], c["bottleneck"])
-    assert EVIDENCE[fault](d, w, red), (fault, d, w, red)
+    assert EVIDENCE[fault](d, r, w, red), (fault, d, w, red)
     held = intact(res) + f" in {res['seconds']} s; cwnd min {w['min_cwnd']}"
     held += (f"; {d['TcpRetransSegs']} retransmissions, {d['TcpExtTCPTimeouts']} timeouts, "
              f"{red['marks']} CE marks at the RED port, max RTT {w['max_rtt_ms']:.0f} ms")
