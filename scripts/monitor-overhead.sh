@@ -1,38 +1,20 @@
 #!/usr/bin/env bash
-# Measure what the monitors cost: the same incast run with and without
-# them (queue sampling at 1 kHz and tcp_probe in every repetition), then
-# the median query completion time and goodput of each, side by side.
+# Measure what the monitors cost: one incast run in which every control and
+# repetition runs twice on the same network, with the monitors (queue
+# sampling at 1 kHz, tcp_probe in every repetition) and without, the order
+# of the two swapped each repetition; then the paired ratios with their
+# confidence intervals.
 #
 #   scripts/monitor-overhead.sh [EXTRA-OPTIONS...]
 #
-# Writes results/monitor-overhead/{with,without}/ and prints the table.
+# Writes results/monitor-overhead/ (the run, report.md, overhead.md) and
+# prints overhead.md.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 out=results/monitor-overhead
-args=(incast --cc "cubic,dctcp" --n 16 --reps 4 --queries 20 "$@")
-scripts/experiment.sh "${args[@]}" --probe-reps 4 --out "$out/with"
-scripts/experiment.sh "${args[@]}" --no-monitor --out "$out/without"
-PYTHONPATH=mininet /usr/bin/python3 - "$out" <<'PY'
-import json
-import sys
-from pathlib import Path
-
-out = Path(sys.argv[1])
-rows = ["| monitors | cc | queries | QCT p50 ms | QCT p99 ms | goodput Mbit/s | queue samples/s |",
-        "|---|---|---|---|---|---|---|"]
-for name in ("with", "without"):
-    s = json.loads((out / name / "summary.json").read_text())
-    runs = {}
-    for line in (out / name / "raw" / "runs.csv").read_text().splitlines()[1:]:
-        f = line.split(",")
-        runs.setdefault(f[0], []).append(int(f[8]) / float(f[3]))
-    for r in s["results"]:
-        q = r["completions"]["query"]
-        hz = sorted(runs[r["cc"]])[len(runs[r["cc"]]) // 2]
-        rows.append(f"| {name} | {r['cc']} | {q['count']} | {q['p50'] / 1000:.0f} | "
-                    f"{q['p99'] / 1000:.0f} | {r['goodput_mbit']:.1f} | {hz:.0f} |")
-table = "\n".join(rows) + "\n"
-(out / "overhead.md").write_text(table)
-print(table)
-PY
+reps=6
+scripts/experiment.sh incast --cc "cubic,dctcp" --n 16 --reps "$reps" --queries 20 \
+	--monitor-ab --probe-reps "$reps" "$@" --out "$out"
+PYTHONPATH=mininet /usr/bin/python3 -m dctestbed.overhead "$out"
+cat "$out/overhead.md"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make stress: the long version of the stress suite (issue 6).
+# make stress: the long version of the stress suite.
 #
 #   scripts/stress.sh
 #

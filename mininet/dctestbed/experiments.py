@@ -20,11 +20,9 @@ from dctestbed.topo import DumbbellTopo, FatTreeTopo, StarTopo
 PKG_DIR = Path(__file__).resolve().parents[1]       # mininet/, for PYTHONPATH
 APP_PORT = 5001
 IPERF_PORT = 5201
-STAR_MAX_WORKERS = 64
 SHORT_BYTES = 20_000
 BACKGROUND_MAX_S = 3600         # incast background flows run until the queries end
 BACKGROUND_WARMUP_S = 2.0       # ... and start this long before them
-FATTREE_SIZES = (2_000, 50_000, 1_000_000, 10_000_000)
 
 
 def app(host, *args, **popen):
@@ -371,14 +369,15 @@ class FatTree(Experiment):
                  self.iperf(hosts[14], hosts[9], IPERF_PORT, d)]
         rng = random.Random(self.opts.seed * 1000 + rep)
         web = workload.poisson_flows(rng, self.opts.load, self.opts.rate, d - 2)
-        probes = [(1.0 + i * 1.5, FATTREE_SIZES[i % 4]) for i in range(int((d - 3) / 1.5))]
+        sizes = workload.FATTREE_PROBE_SIZES
+        probes = [(1.0 + i * 1.5, sizes[i % len(sizes)]) for i in range(int((d - 3) / 1.5))]
         procs = []
         for name, plan, client, server in (("web", web, hosts[1], hosts[6]),
                                           ("probe", probes, hosts[2], hosts[10])):
             sched = rundir / f"{name}.csv"
             sched.write_text("".join(f"{t:.3f},{s}\n" for t, s in plan))
             procs.append(app(client, "flows", "--server", server.IP(), "--port", self.port(cc),
-                             "--schedule", sched, "--kind", "flow", "--out", rundir / "fct.csv",
+                             "--schedule", sched, "--kind", name, "--out", rundir / "fct.csv",
                              "--cc", cc))
         self.agg.run(cc, [h.IP() for h in hosts[1:]], self.port(cc), self.opts.bytes,
                      self.opts.queries, rundir / "qct.csv", gap_ms=100)

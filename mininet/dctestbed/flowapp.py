@@ -2,13 +2,12 @@
 
     python3 -m dctestbed.flowapp server --port P [--cc cubic,dctcp,...]
     python3 -m dctestbed.flowapp aggregator     (incast runs requested on stdin)
-    python3 -m dctestbed.flowapp incast --workers A,B,... --bytes S --queries Q --out F
     python3 -m dctestbed.flowapp flows --server A --schedule F --kind K --out F
 
 One protocol: the client sends a request of 8 bytes (big-endian size n);
 the server answers with n bytes; a zero request closes the connection.
 
-`incast` is the aggregator of a partition/aggregate query: it keeps one
+The aggregator runs partition/aggregate queries (incast): it keeps one
 persistent connection to each of N workers, asks each for S/N bytes at
 once and records the query completion time (first request sent to last
 byte received) in microseconds.  `flows` opens a new connection per flow
@@ -234,14 +233,6 @@ def main(argv=None):
     s.add_argument("--port", type=int, default=5001)
     s.add_argument("--cc", default="", help="comma-separated: listen on port + i with cc i")
     sub.add_parser("aggregator", help="incast runs requested on stdin")
-    i = sub.add_parser("incast")
-    i.add_argument("--workers", required=True, help="comma-separated worker addresses")
-    i.add_argument("--port", type=int, default=5001)
-    i.add_argument("--bytes", type=int, required=True, help="total response size S")
-    i.add_argument("--queries", type=int, required=True)
-    i.add_argument("--gap-ms", type=float, default=0.0)
-    i.add_argument("--out", required=True)
-    i.add_argument("--cc", help="congestion control (default: the namespace's)")
     fl = sub.add_parser("flows")
     fl.add_argument("--server", required=True)
     fl.add_argument("--port", type=int, default=5001)
@@ -254,8 +245,6 @@ def main(argv=None):
         serve(a.port, [c for c in a.cc.split(",") if c])
     elif a.mode == "aggregator":
         aggregator()
-    elif a.mode == "incast":
-        incast(a.workers.split(","), a.port, a.bytes, a.queries, a.out, a.gap_ms / 1000, cc=a.cc)
     else:
         return flows(a.server, a.port, a.schedule, a.kind, a.out, cc=a.cc)
     return 0

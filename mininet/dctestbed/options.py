@@ -19,6 +19,8 @@ MAX_RATE_MBIT = 100_000
 STAR_MAX_WORKERS = 64
 FATTREE_WORKERS = 15
 MAX_BACKGROUND = 8
+# --monitor-ab: the two arms' suffixes to a run's label
+MONITOR_ARMS = (" [monitors]", " [no monitors]")
 
 # per-experiment defaults that differ from the dataclass's
 DEFAULTS = {
@@ -57,11 +59,22 @@ class Options:
     hz: float = 1000.0
     probe_reps: int = 1
     monitor: bool = True
+    monitor_ab: bool = False
     report: bool = True
     out: str = ""
     force: bool = False
     safe_fraction: float = 0.15
     capacity_seconds: float = 3.0
+
+    def run_labels(self, label):
+        """The labels of label's runs in one repetition: itself, or with
+        --monitor-ab its monitored and unmonitored arm."""
+        return [label + arm for arm in MONITOR_ARMS] if self.monitor_ab else [label]
+
+    @property
+    def labels(self):
+        """Every run label, as results name them (params.json "ccs")."""
+        return [r for label in self.ccs for r in self.run_labels(label)]
 
     @property
     def modules(self):
@@ -129,6 +142,9 @@ def parser():
     a("--probe-reps", type=int, help="record tcp_probe in the first N reps (default 1)")
     a("--no-monitor", dest="monitor", action="store_false", default=None,
       help="no queue sampling or tcp_probe (to measure the monitors' overhead)")
+    a("--monitor-ab", action="store_true", default=None,
+      help="run every control and repetition twice, with the monitors and without, in "
+      "alternating order on the same network (what the monitors cost: make monitor-overhead)")
     a("--no-report", dest="report", action="store_false", default=None,
       help="leave the report to `python3 -m dctestbed report OUT` (scripts/experiment.sh "
       "writes it on the host, faster than in the emulated guest)")
@@ -212,6 +228,7 @@ def check(o, environment=True):
     need(0 < o.load <= 1, f"--load {o.load:g}: a fraction in (0, 1]")
     need(10 <= o.hz <= 10_000, f"--hz {o.hz:g}: 10 to 10000 samples per second")
     need(o.probe_reps >= 0, f"--probe-reps {o.probe_reps}: must be 0 or more")
+    need(o.monitor or not o.monitor_ab, "--monitor-ab: needs the monitors (drop --no-monitor)")
     need(0 < o.safe_fraction <= 1, f"--safe-fraction {o.safe_fraction:g}: a fraction in (0, 1]")
     out = Path(o.out)
     need(not out.exists() or out.is_dir(), f"--out {o.out}: exists and is not a directory")

@@ -22,11 +22,15 @@ from array import array
 from collections import defaultdict
 from pathlib import Path
 
-from dctestbed import stats
+from dctestbed import stats, workload
 
 REQUIRED_PARAMS = ("experiment", "ccs", "groups")
-KINDS = ("query", "short", "flow")          # main completion kind: first present
-SIZE_BUCKETS = (("2KB", 2e3), ("50KB", 50e3), ("1MB", 1e6), ("10MB", 10e6))
+# completion kinds, the main one first present: queries (incast; "cold" is
+# the first query of each run, on connections that have carried nothing
+# yet), short request/responses, and the fat-tree's probe and web flows
+KINDS = ("query", "short", "probe", "web", "cold")
+# web-search flows by size: the short ones (up to 100 KB), the middle, the long
+WEB_BINS = (("≤100KB", 100e3), ("100KB–10MB", 10e6), (">10MB", math.inf))
 COUNTERS = (("timeouts", "TcpExtTCPTimeouts"), ("retrans", "TcpRetransSegs"), ("ce_marks", "IpExtInCEPkts"))
 CC_COLOURS = {"cubic": "tab:blue", "reno": "tab:gray", "dctcp": "tab:green",
               "xdctcp": "tab:red", "tdctcp": "tab:purple"}
@@ -50,10 +54,34 @@ def read_params(run_dir):
     return params
 
 
-def size_bucket(size_bytes):
-    """Label of the SIZE_BUCKETS size nearest to size_bytes in log distance."""
-    x = math.log(max(size_bytes, 1))
-    return min(SIZE_BUCKETS, key=lambda b: abs(x - math.log(b[1])))[0]
+def size_label(size_bytes):
+    """A flow size as the report names it: 2KB, 50KB, 1MB, 10MB, 1500B."""
+    for unit, scale in (("MB", 1e6), ("KB", 1e3)):
+        if size_bytes >= scale and size_bytes % scale == 0:
+            return f"{size_bytes // scale:.0f}{unit}"
+    return f"{size_bytes}B"
+
+
+def web_bin(size_bytes):
+    """The WEB_BINS label of a web-search flow's size."""
+    return next(label for label, top in WEB_BINS if size_bytes <= top)
+
+
+def completion_kind(params, row, first_queries):
+    """The kind a completions.csv row is counted as.  The first query of
+    each run is "cold" (first_queries: the (cc, group, rep) already seen).
+    Fat-tree runs that labelled probe and web flows both "flow" are split
+    by size (workload.FATTREE_PROBE_SIZES)."""
+    kind = row["kind"]
+    if kind == "query":
+        run = (row["cc"], row["group"], row["rep"])
+        if run not in first_queries:
+            first_queries.add(run)
+            return "cold"
+    elif kind == "flow" and params.get("experiment") == "fattree":
+        size = int(float(row["size_bytes"]))
+        return "probe" if size in workload.FATTREE_PROBE_SIZES else "web"
+    return kind
 
 
 def _new_acc():
@@ -62,7 +90,10 @@ def _new_acc():
         "fct": defaultdict(lambda: ([], [], [])),   # kind -> (reps, sizes, fct_us)
         "counters": None,                           # name -> sum, once a row is seen
         "runs": {},                                 # rep -> (goodput, drops, marks)
-        "queue": array("d"),
+        "probe_lost": None,                         # tcp_probe events lost, once recorded
+        "queue": array("d"),                        # qlen samples, packets
+        "queue_w": array("d"),                      # ... each held until the next, s
+        "queue_last": None,                         # (rep, t_s) of the last sample
         "srtt": array("d"),
         "flows": defaultdict(list),                 # (rep, flow) -> [(t_s, interval Mbit/s)]
         "cases": defaultdict(int),                  # tdctcp case 1..8 -> decisions
@@ -116,6 +147,7 @@ def load(run_dir):
     acc = defaultdict(_new_acc)
     series = {"queue": {}, "cwnd": {}, "flows": {}}
     skipped = {}
+    first_queries = set()
 
     def key_rep(row):
         key = (row["cc"], row["group"])
@@ -125,7 +157,7 @@ def load(run_dir):
         key, rep = key_rep(row)
         if key:
             size, fct = int(float(row["size_bytes"])), float(row["fct_us"])
-            reps, sizes, fcts = acc[key]["fct"][row["kind"]]
+            reps, sizes, fcts = acc[key]["fct"][completion_kind(params, row, first_queries)]
             reps.append(rep)
             sizes.append(size)
             fcts.append(fct)
@@ -134,7 +166,14 @@ def load(run_dir):
         key, rep = key_rep(row)
         if key:
             t, q = float(row["t_s"]), float(row["qlen_pkts"])
-            acc[key]["queue"].append(q)
+            a = acc[key]
+            # a sample holds until the next one of its run: a time-weighted
+            # mean is not pulled by bursts of closely spaced samples
+            if a["queue_last"] and a["queue_last"][0] == rep and t >= a["queue_last"][1]:
+                a["queue_w"][-1] = t - a["queue_last"][1]
+            a["queue"].append(q)
+            a["queue_w"].append(0.0)
+            a["queue_last"] = (rep, t)
             slot = _series_slot(series["queue"], key, rep, _two_arrays)
             if slot:
                 slot[0].append(t)
@@ -160,6 +199,8 @@ def load(run_dir):
         if key:
             acc[key]["runs"][rep] = (float(row["goodput_mbit"]), float(row["qdisc_drops"] or 0),
                                      float(row["qdisc_marks"] or 0))
+            if row.get("probe_lost"):       # runs with tcp_probe, since lost events are counted
+                acc[key]["probe_lost"] = (acc[key]["probe_lost"] or 0) + int(row["probe_lost"])
 
     def flow(row):
         key, rep = key_rep(row)
@@ -215,7 +256,7 @@ def _completions(params, fct):
             by_rep[rep].append(f)
         s = _round(stats.summary(fcts))
         ideal = None
-        if kind == "query":
+        if kind in ("query", "cold"):
             ideal = _ideal(params, params.get("response_bytes"))
         elif kind == "short":
             ideal = _ideal(params, _median(sizes))
@@ -226,12 +267,32 @@ def _completions(params, fct):
     return out
 
 
-def _fct_by_size(sizes, fcts):
-    """{bucket label: summary} of flow completions, buckets in size order."""
-    buckets = defaultdict(list)
+def _by(label_of, sizes, fcts, order, params=None):
+    """{label: summary (+ ideal_us of the label's size)} of completions,
+    grouped by label_of(size), labels in order."""
+    groups, size_of = defaultdict(list), {}
     for size, f in zip(sizes, fcts, strict=True):
-        buckets[size_bucket(size)].append(f)
-    return {label: _round(stats.summary(buckets[label])) for label, _ in SIZE_BUCKETS if label in buckets}
+        groups[label_of(size)].append(f)
+        size_of[label_of(size)] = size
+    out = {}
+    for label in order:
+        if label in groups:
+            out[label] = _round(stats.summary(groups[label]))
+            ideal = _ideal(params, size_of[label]) if params else None
+            if ideal is not None:
+                out[label]["ideal_us"] = _round(float(ideal))
+    return out
+
+
+def _fct_by_size(params, sizes, fcts):
+    """{size label: summary + ideal_us} of probe flows, one entry per size."""
+    order = [size_label(s) for s in sorted(set(sizes))]
+    return _by(size_label, sizes, fcts, order, params)
+
+
+def _web_by_size(sizes, fcts):
+    """{WEB_BINS label: summary} of web-search flows."""
+    return _by(web_bin, sizes, fcts, [label for label, _ in WEB_BINS])
 
 
 def _common_window(series):
@@ -270,6 +331,17 @@ def _long_flows(flows):
     return out
 
 
+def _queue(qs, weights):
+    """Mean and p99 of the sampled queue weighted by the time each sample
+    held (unweighted when no sample has a successor), and its maximum."""
+    if sum(weights) > 0:
+        mean = stats.weighted_mean(qs, weights)
+        p99 = stats.weighted_quantile(qs, weights, 99)
+    else:
+        mean, p99 = stats.summary(qs)["mean"], stats.percentile(qs, 99)
+    return {"mean_pkts": mean, "p99_pkts": p99, "max_pkts": max(qs), "samples": len(qs)}
+
+
 def _entry(params, cc, group, a):
     """The results entry of one (cc, group); a is its aggregates or None."""
     e = {"cc": cc, "group": group, "reps_done": len(a["runs"]) if a else 0}
@@ -277,9 +349,12 @@ def _entry(params, cc, group, a):
         return e
     if a["fct"]:
         e["completions"] = _completions(params, a["fct"])
-    if "flow" in a["fct"]:
-        _, sizes, fcts = a["fct"]["flow"]
-        e["fct_by_size"] = _fct_by_size(sizes, fcts)
+    if "probe" in a["fct"]:
+        _, sizes, fcts = a["fct"]["probe"]
+        e["fct_by_size"] = _fct_by_size(params, sizes, fcts)
+    if "web" in a["fct"]:
+        _, sizes, fcts = a["fct"]["web"]
+        e["web_by_size"] = _web_by_size(sizes, fcts)
     if a["counters"] is not None:
         for name, counter in COUNTERS:
             e[name] = _count(a["counters"].get(counter, 0.0))
@@ -293,8 +368,9 @@ def _entry(params, cc, group, a):
         e["qdisc_drops"] = _count(math.fsum(r[1] for r in runs))
         e["qdisc_marks"] = _count(math.fsum(r[2] for r in runs))
     if a["queue"]:
-        q = stats.summary(a["queue"])
-        e["queue"] = _round({"mean_pkts": q["mean"], "p99_pkts": q["p99"], "max_pkts": q["max"]})
+        e["queue"] = _round(_queue(a["queue"], a["queue_w"]))
+    if a["probe_lost"] is not None:
+        e["probe_lost"] = a["probe_lost"]
     if a["srtt"]:
         e["rtt_us"] = _round(stats.summary(a["srtt"]))
     if a["flows"]:
@@ -398,21 +474,26 @@ def _other_kind_table(params, results, kind):
     return _table(header, rows)
 
 
-def _size_table(params, results):
+def _by_size_table(params, results, field):
+    """p50 and p99 per size (or size bin) of results' field, with the
+    ideal under each size where the entries have one."""
     grouped = has_groups(params)
-    labels = [b for b, _ in SIZE_BUCKETS if any(b in e.get("fct_by_size", {}) for e in results)]
+    labels = list(dict.fromkeys(b for e in results for b in e.get(field, {})))
     header = ([params.get("group_name") or "group"] if grouped else []) + ["cc"]
-    header += [f"{b} {p} ms" for b in labels for p in ("p50", "p99")]
+    header += [f"{b} {p}" for b in labels for p in ("n", "p50 ms", "p99 ms")]
     rows = []
     for e in results:
-        if "fct_by_size" not in e:
+        if field not in e:
             continue
         row = ([e["group"]] if grouped else []) + [e["cc"]]
         for b in labels:
-            s = e["fct_by_size"].get(b, {})
-            row += [fmt_ms(s.get("p50")), fmt_ms(s.get("p99"))]
+            s = e[field].get(b, {})
+            row += [str(s.get("count", 0)), fmt_ms(s.get("p50")), fmt_ms(s.get("p99"))]
         rows.append(row)
-    return _table(header, rows)
+    ideal = {b: s["ideal_us"] for e in results for b, s in e.get(field, {}).items() if "ideal_us" in s}
+    note = ["", "Ideal: " + ", ".join(f"{b} {fmt_ms(us)} ms" for b, us in ideal.items()) + "."] \
+        if ideal else []
+    return _table(header, rows) + note
 
 
 def _testbed(params, results):
@@ -421,7 +502,10 @@ def _testbed(params, results):
         x = params.get(key)
         return "?" if x is None else (format(x, spec) if isinstance(x, int | float) else str(x))
 
-    text = (f"**Testbed.** Bottleneck shaped to {v('rate_mbit')} Mbit/s with ECN marking threshold "
+    text = ""
+    if params.get("warning"):
+        text += f"**Warning:** {params['warning']} (run with --force).\n\n"
+    text += (f"**Testbed.** Bottleneck shaped to {v('rate_mbit')} Mbit/s with ECN marking threshold "
             f"K = {v('k_pkts')} packets and a {v('buffer_pkts')}-packet buffer; measured base RTT "
             f"{v('base_rtt_us', '.0f')} µs and unshaped capacity {v('capacity_mbit', '.0f')} Mbit/s.")
     goodputs = [e["goodput_mbit"] for e in results if "goodput_mbit" in e]
@@ -446,8 +530,10 @@ def _testbed(params, results):
     if isinstance(cap, int | float) and isinstance(rate, int | float) and cap < rate:
         text += (" **Warning:** the measured capacity is below the shaped rate,"
                  " so the shaper is not the bottleneck.")
-    if "monitor_overhead" in params:
-        text += f" Monitor overhead: `{json.dumps(params['monitor_overhead'])}`."
+    text += (" Ideal completion times count the frames the shaper sends (1514 bytes per "
+             "1448 of payload) at the shaped rate, plus the base RTT. Queue mean and p99 weight "
+             "each sample by the time to the next one. The first query of each run (\"cold\") "
+             "is reported apart from the others.")
     return text
 
 
@@ -484,14 +570,27 @@ def render_markdown(summary, plots):
     if summary.get("skipped_rows"):
         skipped = ", ".join(f"{n} {c}" for n, c in summary["skipped_rows"].items())
         lines += [f"Skipped malformed CSV rows: {skipped}.", ""]
+    lost = {f"{e['cc']}{_in_group(params, e['group'])}": e["probe_lost"] for e in results
+            if e.get("probe_lost")}
+    if lost:
+        lines += ["**tcp_probe lost events** (the ring buffer overflowed; cwnd and srtt figures "
+                  "miss them): " + ", ".join(f"{k} {n}" for k, n in lost.items()) + ".", ""]
     kind = main_kind(results)
     title = f"{kind} completion times" if kind else "results"
     lines += [f"## Congestion controls compared: {title}", ""] + _main_table(params, results, kind) + [""]
     present = {k for e in results for k in e.get("completions", {})}
-    for other in (k for k in KINDS if k in present and k not in (kind, "flow")):
-        lines += [f"## {other} completion times", ""] + _other_kind_table(params, results, other) + [""]
+    titles = {"short": "Short request/response completion times",
+              "probe": "Probe flow completion times (all sizes)",
+              "web": "Web-search flow completion times",
+              "cold": "The first query of each run (new connections' first data)"}
+    for other in (k for k in KINDS if k in present and k != kind):
+        lines += [f"## {titles.get(other, other)}", ""] + _other_kind_table(params, results, other) + [""]
     if any("fct_by_size" in e for e in results):
-        lines += ["## Flow completion time by size", ""] + _size_table(params, results) + [""]
+        lines += ["## Probe flow completion time by size", ""]
+        lines += _by_size_table(params, results, "fct_by_size") + [""]
+    if any("web_by_size" in e for e in results):
+        lines += ["## Web-search flow completion time by size", ""]
+        lines += _by_size_table(params, results, "web_by_size") + [""]
     if any("tdctcp_cases" in e for e in results):
         lines += ["## tdctcp decisions per case", ""] + _case_table(params, results) + [""]
     if plots:
@@ -606,7 +705,7 @@ def _plot_cdfs(plt, ctx):
         name = f"cdf_{kind}.png"
         _save(plt, fig, ctx["plots_dir"] / name)
         what = "one panel per " + (params.get("group_name") or "group") if len(groups) > 1 else "all runs"
-        ideal_note = ", dashed line at the ideal completion time" if kind != "flow" else ""
+        ideal_note = ", dashed line at the ideal completion time" if kind in ("query", "short") else ""
         out.append((name, f"CDF of {kind} completion time per congestion control ({what}{ideal_note})."))
     return out
 
@@ -721,7 +820,7 @@ def _plot_fct_by_size(plt, ctx):
     if group is None:
         return []
     ccs = [cc for cc in params["ccs"] if (cc, group) in have]
-    labels = [b for b, _ in SIZE_BUCKETS if any(b in have[(cc, group)] for cc in ccs)]
+    labels = list(dict.fromkeys(b for cc in ccs for b in have[(cc, group)]))
     width = 0.8 / len(ccs)
     fig, ax = plt.subplots(figsize=(8, 5))
     for i, cc in enumerate(ccs):
@@ -734,15 +833,15 @@ def _plot_fct_by_size(plt, ctx):
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels)
     _log(ax, "y")
-    ax.set_xlabel("flow size (nearest bucket)")
+    ax.set_xlabel("probe flow size")
     ax.set_ylabel("completion time (ms, log scale)")
     ax.set_title(f"{params['experiment']}: FCT by size, bar p50, whisker to p99"
                  + _in_group(params, group))
     ax.grid(True, axis="y", which="both", alpha=0.3)
     ax.legend()
     _save(plt, fig, ctx["plots_dir"] / "fct_by_size.png")
-    return [("fct_by_size.png", "Flow completion time per size bucket and congestion control: bar at p50, "
-             "whisker up to p99 (last group, log scale).")]
+    return [("fct_by_size.png", "Probe flow completion time per size and congestion control: bar at "
+             "p50, whisker up to p99 (last group, log scale).")]
 
 
 def _plot_goodput_vs_group(plt, ctx):

@@ -1,4 +1,4 @@
-"""make reproduce: the seeds' headline claims (DESIGN §7) next to this testbed's.
+"""make reproduce: the papers' headline claims next to this testbed's.
 
     python3 -m dctestbed.reproduce plan
         one line per run: NAME EXPERIMENT OPTION...  (scripts/reproduce.sh runs them)
@@ -29,7 +29,7 @@ COMMON = ["--rate", str(RATE_MBIT), "--k", str(K_PKTS), "--buffer", str(BUFFER_P
 SCALED_T_LOW_US = round(65536 * 8 / RATE_MBIT)
 SCALED = f"tdctcp:t_low_us={SCALED_T_LOW_US}:t_high_us={10 * SCALED_T_LOW_US}"
 AUTO = "tdctcp:auto_thresholds=1"
-THRESHOLD_VARIANTS = {"tdctcp": "seed defaults (5 ms, 50 ms)",
+THRESHOLD_VARIANTS = {"tdctcp": "thesis defaults (5 ms, 50 ms)",
                       SCALED: f"scaled ({SCALED_T_LOW_US / 1000:g} ms, {SCALED_T_LOW_US / 100:g} ms)",
                       AUTO: "automatic (minRTT and rate)"}
 # the poster's ranges (g 0.05-0.11, ns 0.1-0.5, nl 0.5-1.0), thinned
@@ -74,20 +74,26 @@ class Run:
         self.path = Path(path)
         self.params = json.loads((self.path / "params.json").read_text())
         self.fct = defaultdict(lambda: defaultdict(list))     # key -> kind -> [(size, us)]
-        self.queue = defaultdict(list)
+        self.queue = defaultdict(lambda: ([], []))           # key -> (t_s, qlen_pkts)
         self.srtt = defaultdict(list)
         self.goodput = {}
         self.counters = defaultdict(lambda: defaultdict(float))
         self.flows = defaultdict(lambda: defaultdict(list))   # key -> flow -> [Mbit/s]
         self.cases = defaultdict(lambda: defaultdict(int))
-        skipped = {}
+        skipped, first_queries = {}, set()
         raw = self.path / "raw"
 
         def key(r):
             return r["cc"], r["group"], int(r["rep"])
 
         def add_fct(r):
-            self.fct[key(r)][r["kind"]].append((int(float(r["size_bytes"])), float(r["fct_us"])))
+            kind = report.completion_kind(self.params, r, first_queries)
+            self.fct[key(r)][kind].append((int(float(r["size_bytes"])), float(r["fct_us"])))
+
+        def add_queue(r):
+            ts, qs = self.queue[key(r)]
+            ts.append(float(r["t_s"]))
+            qs.append(float(r["qlen_pkts"]))
 
         def add_counter(r):
             self.counters[key(r)][r["name"]] += float(r["value"])
@@ -100,7 +106,7 @@ class Run:
 
         for name, fn in (
                 ("completions", add_fct),
-                ("queue", lambda r: self.queue[key(r)].append(float(r["qlen_pkts"]))),
+                ("queue", add_queue),
                 ("probe", lambda r: self.srtt[key(r)].append(float(r["srtt_us"]))),
                 ("runs", lambda r: self.goodput.__setitem__(key(r), float(r["goodput_mbit"]))),
                 ("counters", add_counter), ("flows", add_flow), ("cases", add_case)):
@@ -144,14 +150,18 @@ def fct_pct(kind, p):
 def fct_mean(kind, bucket=None):
     def f(run, key):
         xs = [us for size, us in run.fct[key].get(kind, [])
-              if bucket is None or report.size_bucket(size) == bucket]
+              if bucket is None or report.size_label(size) == bucket]
         return sum(xs) / len(xs) / 1000 if xs else None
     return f
 
 
 def queue_mean(run, key):
-    q = run.queue.get(key)
-    return sum(q) / len(q) if q else None
+    """The run's queue, each sample weighted by the time to the next."""
+    if key not in run.queue:
+        return None
+    ts, qs = run.queue[key]
+    weights = stats.hold_weights(ts)
+    return stats.weighted_mean(qs, weights) if weights.sum() > 0 else sum(qs) / len(qs)
 
 
 def goodput(run, key):
@@ -206,7 +216,7 @@ class Verdict(str):
 
 
 def verdict(direction, magnitude, apart):
-    """reproduced: the effect has the seed's direction, a comparable size
+    """reproduced: the effect has the paper's direction, a comparable size
     and is larger than the spread; partly: the direction only; not: neither."""
     v = Verdict("not reproduced" if not direction else
                 "reproduced" if magnitude and apart else "partly")
@@ -249,7 +259,7 @@ class Report:
         why = self.missing.get(name, "not run")
         self.row(claim, seed, "-", "-", "invalid" if why.startswith("invalid") else "not run", why)
 
-    # ---- seed 001: DCTCP
+    # ---- the DCTCP paper
     def basic(self):
         name, k = "basic", str(K_PKTS)
         c_tput = "DCTCP throughput as TCP's, two long flows (K = 20)"
@@ -355,7 +365,7 @@ class Report:
                  verdict(r is not None and r < 1, r is not None and r <= 0.5, separated(d, t)),
                  "ratio of p95 dctcp/reno; CDF in queue-buildup/plots/cdf_short.png")
 
-    # ---- seed 002: xDCTCP
+    # ---- the xDCTCP poster
     def xdctcp(self):
         claim = "xDCTCP: average short-flow delay vs DCTCP, long-flow throughput"
         seed = "6.646 % lower delay (ratio 0.934), throughput within 0.02 %"
@@ -399,7 +409,7 @@ class Report:
                  "lowest mean short-flow FCT among points within 2 % of dctcp's throughput; "
                  "the full grid is in the xDCTCP table below")
 
-    # ---- seed 003: T-DCTCP
+    # ---- the T-DCTCP thesis
     def fattree(self):
         name = "fattree"
         claims = [
@@ -415,7 +425,7 @@ class Report:
                                    ("1MB", "48.2 % lower (0.52)", 0.52),
                                    ("10MB", "8.6 % higher (1.09)", 1.09)):
             lower = target < 1
-            claims.append((f"T-DCTCP mean FCT of {size} flows vs DCTCP", seed, fct_mean("flow", size), " ms",
+            claims.append((f"T-DCTCP mean FCT of {size} flows vs DCTCP", seed, fct_mean("probe", size), " ms",
                            (lambda r, lo=lower: r < 1 if lo else r > 1),
                            (lambda r, t=target, lo=lower: r <= (1 + t) / 2 if lo else r >= 1.04)))
         if name not in self.runs:
@@ -592,14 +602,14 @@ def render(root, minutes=None):
         rel = rel.relative_to(TOP)
     except ValueError:
         pass
-    lines = ["# Reproducing the seeds' headline results", "",
+    lines = ["# Reproducing the papers' headline results", "",
              f"Generated by `make reproduce` (`scripts/reproduce.sh`) from the run directories in "
              f"`{rel}/`; regenerate the table alone with "
              f"`PYTHONPATH=mininet python3 -m dctestbed.reproduce report {rel}`."
              + (f" The whole run took {minutes:.0f} minutes." if minutes else ""), "",
              "Each figure is the median over repetitions with the range in brackets and the number of "
-             "repetitions; a ratio compares the medians (the new control over the seed's baseline). "
-             "**reproduced**: the seed's direction, a comparable size, and a difference larger than "
+             "repetitions; a ratio compares the medians (the new control over the paper's baseline). "
+             "**reproduced**: the paper's direction, a comparable size, and a difference larger than "
              "the spread between repetitions; **partly**: the direction only; **not reproduced**: the "
              "opposite direction; **invalid**: the path could not carry its shaped rate (not reported). "
              "DCTCP's claims compare with reno, as the slides do (\"all comparisons are between DCTCP "
@@ -607,20 +617,20 @@ def render(root, minutes=None):
              "Verdicts: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) + ".", "",
              "## The testbed of each run", ""] + rep.testbed() + [
              "", "## Claims", "",
-             "| claim | seed | ours | ratio | verdict | why |", "|---|---|---|---|---|---|"]
+             "| claim | paper | ours | ratio | verdict | why |", "|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     lines += ["", "## Which T-DCTCP cases fire", "",
               "Share of tdctcp's decisions (%) in each case of Figure 3-2, from its debugfs counters "
               "around every run, summed over repetitions and groups.", ""] + rep.case_table()
-    lines += ["", "## T-DCTCP thresholds: seed, scaled and automatic", "",
-              f"Seed: T_low = 5 ms, T_high = 50 ms. Scaled: the thesis' own rule (T_low = a 64 KB "
+    lines += ["", "## T-DCTCP thresholds: the thesis', scaled and automatic", "",
+              f"Thesis: T_low = 5 ms, T_high = 50 ms. Scaled: the thesis' own rule (T_low = a 64 KB "
               f"window at the link rate, T_high = 10 T_low) at {RATE_MBIT} Mbit/s. Automatic: "
               "`auto_thresholds=1` (README, \"Automatic thresholds\"). The aim: p99 short-flow and "
               "query completion below dctcp's with long-flow throughput within 2 % of dctcp's.", ""]
     lines += rep.threshold_table()
     lines += ["", "## xDCTCP parameter grid (queue buildup)", ""] + rep.grid_table() + [""]
     lines += ["## Reading this report", "",
-              "- The seeds ran at 1 Gbit/s (DCTCP) and 100 Mbit/s (T-DCTCP) with RTTs of 100 µs to "
+              "- The papers ran at 1 Gbit/s (DCTCP) and 100 Mbit/s (T-DCTCP) with RTTs of 100 µs to "
               "hundreds of ms; this testbed runs 20 Mbit/s, the rate its capacity check allows under "
               "software emulation, so a packet takes 0.6 ms to serialize and K = 20 packets is 12 ms "
               "of queue. Compare directions and ratios, not absolute figures.",

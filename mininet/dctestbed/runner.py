@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dctestbed import options as opt
 from dctestbed.experiments import APP_PORT, EXPERIMENTS, IPERF_PORT, end_stdin_process, wait_ok
-from dctestbed.monitor import COUNTERS, counter_deltas, parse_counters, parse_probe
+from dctestbed.monitor import COUNTERS, counter_deltas, lost_events, parse_counters, parse_probe
 from dctestbed.testbed import Testbed, cleanup, run
 from dctestbed.variants import (
     VariantError,
@@ -39,7 +39,8 @@ RAW_HEADERS = {
     "queue": "cc,group,rep,t_s,qlen_pkts,backlog_bytes",
     "probe": "cc,group,rep,t_s,flow,cwnd_pkts,srtt_us,inflight_bytes,snd_wnd_bytes",
     "counters": "cc,group,rep,host,name,value",
-    "runs": "cc,group,rep,duration_s,tx_bytes,goodput_mbit,qdisc_drops,qdisc_marks,queue_samples",
+    "runs": "cc,group,rep,duration_s,tx_bytes,goodput_mbit,qdisc_drops,qdisc_marks,queue_samples,"
+            "probe_lost",
     "flows": "cc,group,rep,flow,t_s,mbit",
     "cases": "cc,group,rep,case,count",
 }
@@ -234,8 +235,10 @@ class RunStart:
     cases: dict
 
 
-def one_run(o, exp, tb, files, mon, bottleneck, key, tmp, variants):
-    label, group, rep = key
+def one_run(o, exp, tb, files, mon, bottleneck, key, label, tmp, variants):
+    """One run of variant label; key (run label, group, rep) names its rows.
+    mon None: without the monitors."""
+    _, group, rep = key
     cc = module_of(label)
     variants.apply(label)
     hosts = exp.hosts(tb, group)
@@ -273,9 +276,12 @@ def record(files, key, rows, start, mon, tb, bottleneck, tmp):
         with open(tmp / "queue.csv") as f:
             samples = [line.rstrip().split(",") for line in f]
         files.add("queue", key, samples)
+    probe_lost = ""                 # no tcp_probe in this run
     if start.probe_out and start.probe_out.exists():
         with open(start.probe_out, errors="replace") as f:
-            files.add("probe", key, parse_probe(f))
+            lines = f.readlines()
+        files.add("probe", key, parse_probe(lines))
+        probe_lost = lost_events(lines)
     if start.cases:
         cases1 = read_cases()
         files.add("cases", key, [(c, cases1[c] - start.cases[c]) for c in sorted(cases1)])
@@ -285,7 +291,7 @@ def record(files, key, rows, start, mon, tb, bottleneck, tmp):
     goodput = tx * 8 / duration / 1e6
     files.add("runs", key, [(round(duration, 3), tx, round(goodput, 3),
                              q1["drops"] - start.qdisc["drops"], q1["marks"] - start.qdisc["marks"],
-                             len(samples))])
+                             len(samples), probe_lost)])
     return goodput
 
 
@@ -330,7 +336,7 @@ def execute(o, argv):
     tmp.mkdir(exist_ok=True)
     groups = exp.groups()
     params = {
-        "experiment": o.experiment, "ccs": o.ccs, "groups": groups,
+        "experiment": o.experiment, "ccs": o.labels, "groups": groups,
         "group_name": exp.group_name,
         "reps": o.reps, "rate_mbit": o.rate, "k_pkts": o.k, "buffer_pkts": o.buffer,
         "rto_min_ms": o.rto_min_ms, "kernel": platform.release(),
@@ -381,15 +387,16 @@ def execute(o, argv):
         exp.setup(tb)
         if o.monitor:
             mon = Monitor(bottleneck, o.hz, exp_probe_filter(o.experiment))
-        total = len(groups) * o.reps * len(o.ccs)
+        total = len(groups) * o.reps * len(o.labels)
         i, t_start = 0, time.monotonic()
         for group in groups:
             exp.enter_group(tb, group)
             for rep in range(o.reps):
-                order = o.ccs[rep % len(o.ccs):] + o.ccs[:rep % len(o.ccs)]
-                for cc in order:
-                    key = (cc, group, rep)
-                    rows, goodput = one_run(o, exp, tb, files, mon, bottleneck, key, tmp, variants)
+                for label, arm in run_order(o, rep):
+                    key = (arm, group, rep)
+                    monitored = mon if arm.endswith(opt.MONITOR_ARMS[0]) or not o.monitor_ab else None
+                    rows, goodput = one_run(o, exp, tb, files, monitored, bottleneck, key, label,
+                                            tmp, variants)
                     i += 1
                     progress(i, total, t_start, key, rows, goodput, o, exp.kind)
     except KeyboardInterrupt:
@@ -419,6 +426,18 @@ def execute(o, argv):
     if interrupted:
         say(f"{interrupted}; raw data so far kept in {out / 'raw'}")
     return out, interrupted
+
+
+def run_order(o, rep):
+    """[(variant label, run label)] of repetition rep: the controls' order
+    rotates by one each repetition, so none always runs first; with
+    --monitor-ab the two arms of each control swap order every repetition."""
+    ccs = o.ccs[rep % len(o.ccs):] + o.ccs[:rep % len(o.ccs)]
+    out = []
+    for label in ccs:
+        arms = o.run_labels(label)
+        out += [(label, arm) for arm in (arms if rep % 2 == 0 else arms[::-1])]
+    return out
 
 
 def exp_probe_filter(name):

@@ -1,48 +1,109 @@
-"""Small statistics for the analysis: percentiles, summaries, CDFs,
-Jain's fairness index and the ideal completion time of a transfer.
-
-Pure Python (no numpy) so the numbers do not depend on a library version;
-percentile() interpolates between closest ranks exactly as numpy's
-default ('linear') method does.
+"""Small statistics for the analysis: percentiles and summaries (numpy's,
+'linear' method), time-weighted means and quantiles of a sampled signal,
+CDFs, Jain's fairness index and the ideal completion time of a transfer
+counted in the bytes the bottleneck really sends.
 """
 
 import math
 
+import numpy as np
+
 SUMMARY_PERCENTILES = (("p50", 50), ("p95", 95), ("p99", 99), ("p999", 99.9))
 
+# What one full-sized segment costs on the wire of a 1500-byte MTU path
+# with TCP timestamps, as HTB counts it (skb->len: the Ethernet header,
+# not the preamble or FCS): 1448 payload bytes in a 1514-byte frame.
+SEGMENT_PAYLOAD_BYTES = 1448
+SEGMENT_OVERHEAD_BYTES = 14 + 20 + 20 + 12      # Ethernet, IPv4, TCP, timestamps
 
-def _sorted_percentile(xs, q):
-    """Percentile q of the already sorted, non-empty list xs."""
-    if not 0 <= q <= 100:
-        raise ValueError(f"percentile q must be in [0, 100] (got {q})")
-    pos = (len(xs) - 1) * q / 100
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+def _floats(values):
+    """values (a sequence, an array or any iterable) as a float array."""
+    try:
+        return np.asarray(values, dtype=float)
+    except TypeError:
+        return np.fromiter(values, dtype=float)
 
 
 def percentile(values, q):
-    """The q-th percentile (q in [0, 100]) of values, interpolating linearly
-    between the closest ranks: rank (n - 1) * q / 100 of the sorted values.
+    """The q-th percentile (q in [0, 100]) of values, numpy's default
+    ('linear': rank (n - 1) * q / 100 of the sorted values, interpolated).
     ValueError on empty input or q out of range."""
-    xs = sorted(values)
-    if not xs:
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile q must be in [0, 100] (got {q})")
+    xs = _floats(values)
+    if xs.size == 0:
         raise ValueError("percentile of an empty sequence")
-    return _sorted_percentile(xs, q)
+    return float(np.percentile(xs, q))
 
 
 def summary(values):
     """count, mean, p50, p95, p99, p999 (99.9th), min and max of values as a
     dict (floats, count an int); {"count": 0} for empty input."""
-    xs = sorted(values)
-    if not xs:
+    xs = _floats(values)
+    if xs.size == 0:
         return {"count": 0}
-    out = {"count": len(xs), "mean": math.fsum(xs) / len(xs)}
-    for name, q in SUMMARY_PERCENTILES:
-        out[name] = float(_sorted_percentile(xs, q))
-    out["min"] = float(xs[0])
-    out["max"] = float(xs[-1])
+    qs = np.percentile(xs, [q for _, q in SUMMARY_PERCENTILES])
+    out = {"count": int(xs.size), "mean": math.fsum(xs.tolist()) / xs.size}
+    out.update({name: float(v) for (name, _), v in zip(SUMMARY_PERCENTILES, qs, strict=True)})
+    out["min"] = float(xs.min())
+    out["max"] = float(xs.max())
     return out
+
+
+def weighted_mean(values, weights):
+    """sum(v * w) / sum(w); ValueError when the weights sum to zero."""
+    v, w = _floats(values), _floats(weights)
+    total = float(w.sum())
+    if not total > 0:
+        raise ValueError("weighted mean with no weight")
+    return float(np.dot(v, w) / total)
+
+
+def weighted_quantile(values, weights, q):
+    """The smallest value whose cumulative weight reaches q % of the total
+    (the inverted-CDF quantile of the weighted sample; numpy 1.24, which
+    Debian 12 ships, has no weighted percentile)."""
+    if not 0 <= q <= 100:
+        raise ValueError(f"quantile q must be in [0, 100] (got {q})")
+    v, w = _floats(values), _floats(weights)
+    order = np.argsort(v, kind="stable")
+    cum = np.cumsum(w[order])
+    if cum.size == 0 or not cum[-1] > 0:
+        raise ValueError("weighted quantile with no weight")
+    i = int(np.searchsorted(cum, q / 100 * cum[-1], side="left"))
+    return float(v[order][min(i, cum.size - 1)])
+
+
+def hold_weights(times):
+    """Weights of a sampled signal held until the next sample: the time to
+    the next sample, 0 for the last one (whose end is unknown).  Times
+    must not decrease."""
+    t = _floats(times)
+    if t.size == 0:
+        return t
+    gaps = np.diff(t)
+    if (gaps < 0).any():
+        raise ValueError("sample times go backwards")
+    return np.append(gaps, 0.0)
+
+
+def paired_ratio_ci(a, b, level=0.95, resamples=10_000, seed=1):
+    """(ratio, low, high): the geometric mean of a[i] / b[i] over the pairs
+    and its percentile-bootstrap confidence interval at level, resampling
+    the pairs (a fixed seed: the same data give the same interval).
+    ValueError with fewer than two pairs or a value that is not positive."""
+    x, y = _floats(a), _floats(b)
+    if x.size != y.size or x.size < 2:
+        raise ValueError(f"need two or more pairs (got {x.size} and {y.size} values)")
+    if (x <= 0).any() or (y <= 0).any():
+        raise ValueError("ratios need positive values")
+    logs = np.log(x / y)
+    rng = np.random.default_rng(seed)
+    means = logs[rng.integers(0, logs.size, (resamples, logs.size))].mean(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(np.exp(logs.mean())), float(np.exp(low)), float(np.exp(high))
 
 
 def cdf(values):
@@ -65,9 +126,18 @@ def jain(xs):
     return math.fsum(xs) ** 2 / (len(xs) * squares)
 
 
+def wire_bytes(size_bytes, payload=SEGMENT_PAYLOAD_BYTES, overhead=SEGMENT_OVERHEAD_BYTES):
+    """Bytes a shaper counts for size_bytes of TCP payload: every segment
+    (full-sized but the last) adds its headers."""
+    if size_bytes < 0:
+        raise ValueError(f"size must not be negative (got {size_bytes})")
+    return size_bytes + math.ceil(size_bytes / payload) * overhead
+
+
 def ideal_us(size_bytes, rate_mbit, base_rtt_us):
-    """Ideal completion time in microseconds of size_bytes over a link of
-    rate_mbit: serialisation (bits / (Mbit/s) = us) plus one base RTT."""
+    """Ideal completion time in microseconds of size_bytes of payload over
+    a link of rate_mbit: the serialisation of its frames (wire_bytes;
+    bits / (Mbit/s) = us) plus one base RTT."""
     if not rate_mbit > 0:
         raise ValueError(f"rate must be positive (got {rate_mbit} Mbit/s)")
-    return size_bytes * 8 / rate_mbit + base_rtt_us
+    return wire_bytes(size_bytes) * 8 / rate_mbit + base_rtt_us

@@ -26,6 +26,14 @@ WEB_SEARCH_CDF = (
     (30_000_000, 1.00),
 )
 
+# The fat-tree experiment's probe flows, one every 1.5 s in this order, for
+# completion time by size (the thesis' Figure 4-4 sizes).  Web-search flows
+# are labelled apart ("web"); runs made before that labelled both "flow",
+# and a flow of exactly one of these sizes was a probe: a web-search size
+# is drawn from a continuous segment and rounded, so it equals one of them
+# with a probability below 1e-6.
+FATTREE_PROBE_SIZES = (2_000, 50_000, 1_000_000, 10_000_000)
+
 
 def validate_cdf(cdf):
     """ValueError unless cdf is at least two (bytes, fraction) points with

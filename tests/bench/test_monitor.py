@@ -45,6 +45,14 @@ def test_probe_lines_parsed_relative_to_the_first():
                    (0.25025, "10.0.0.2:5001>10.0.0.1:40000", 14, 1200, 2000, 64000)]
 
 
+def test_lost_events_counted_from_trace_cmd_markers():
+    lines = [PROBE.format(t="1.0", cwnd=10, srtt=850, nxt="0x5a8", una="0x1"),
+             "CPU:1 [123 EVENTS DROPPED]", "CPU:0 [EVENTS DROPPED]",
+             "  comm-1 [000] 2.0: tcp_probe: ... the words EVENTS DROPPED in an event"]
+    assert monitor.lost_events(lines) == 124
+    assert monitor.lost_events(lines[:1]) == 0
+
+
 def attr(kind, payload):
     length = 4 + len(payload)
     return struct.pack("=HH", length, kind) + payload + b"\0" * (-length % 4)
@@ -79,3 +87,33 @@ def test_request_asks_for_one_qdisc_echoed_to_us(monkeypatch):
         assert (index, handle, parent) == (7, 0x100000, 0)
     finally:
         r.close()
+
+
+def test_counters_agree_with_nstat():
+    """parse_counters reads what nstat reads: in a network namespace of
+    its own, after some traffic there, both give the same names and values."""
+    import json
+    import shutil
+    import subprocess
+
+    import pytest
+    if not (shutil.which("nstat") and shutil.which("unshare")):
+        pytest.fail("nstat (iproute2) and unshare (util-linux) are needed")
+    script = ("ip link set lo up && ping -q -c 3 -i 0.2 127.0.0.1 >/dev/null && "
+              "nstat -asz --json && echo @@ && cat /proc/net/netstat /proc/net/snmp")
+    p = subprocess.run(["unshare", "-n", "sh", "-c", script], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    tool, files = p.stdout.split("@@\n")
+    want = json.loads(tool)["kernel"]
+    got = monitor.parse_counters(files)
+    assert set(monitor.COUNTERS) <= set(got)
+    common = set(got) & set(want)
+    assert len(common) > 100 and {k: got[k] for k in common} == {k: want[k] for k in common}
+    # nstat leaves out the settings among the counters; we keep them
+    settings = {"IpForwarding", "IpDefaultTTL", "TcpRtoAlgorithm", "TcpRtoMin", "TcpRtoMax",
+                "TcpMaxConn", "TcpCurrEstab"}
+    assert set(got) - set(want) <= settings
+    prefixes = {n.split(":")[0] for n in files.split() if n.endswith(":")}
+    assert {k for k in want if any(k.startswith(p) for p in prefixes)
+            and not k.startswith(("Ip6", "Icmp6", "Udp6", "UdpLite6"))} <= set(got)
+    assert got["IpInReceives"] > 0 and got["IcmpInEchos"] == 3

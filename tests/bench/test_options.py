@@ -33,6 +33,7 @@ def check(argv):
     (["incast", "--n", "60", "--background", "5"], "--background 5"),   # 66 hosts
     (["queue-buildup", "--background", "2"], "--background 2"),
     (["incast", "--cc", "dctcp,tdctcp:t_low_us"], "--cc tdctcp:t_low_us"),
+    (["incast", "--monitor-ab", "--no-monitor"], "--monitor-ab"),
 ])
 def test_impossible_option_is_named(argv, option):
     with pytest.raises(options.OptionError) as e:

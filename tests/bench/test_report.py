@@ -17,12 +17,22 @@ CCS = ["dctcp", "cubic"]
 GROUPS = ["4", "8"]
 REPS = 2
 RATE, RTT, RESPONSE = 100.0, 200.0, 100_000
-# flow sizes and the bucket each is nearest to in log distance
-FLOW_SIZES = {1500: "2KB", 5000: "2KB", 30_000: "50KB", 200_000: "50KB",
-              400_000: "1MB", 3_000_000: "1MB", 4_000_000: "10MB", 25_000_000: "10MB"}
+# probe flows (each size its own row) and web-search flows with their size bin
+PROBE_SIZES = (2_000, 50_000, 1_000_000, 10_000_000)
+WEB_SIZES = {1500: "≤100KB", 30_000: "≤100KB", 100_000: "≤100KB", 400_000: "100KB–10MB",
+             9_500_000: "100KB–10MB", 25_000_000: ">10MB"}
 FLOW_MBIT = {0: (60.0, 20.0), 1: (40.0, 40.0)}      # rep -> mean of the two long flows
-PLOTS = {"cdf_query.png", "cdf_short.png", "cdf_flow.png", "p99_vs_group.png", "queue.png", "cwnd.png",
-         "rtt_cdf.png", "fct_by_size.png", "throughput.png", "goodput_vs_group.png"}
+COLD_US = 90_000.0                                   # the first query of each run
+PLOTS = {"cdf_query.png", "cdf_cold.png", "cdf_short.png", "cdf_probe.png", "cdf_web.png",
+         "p99_vs_group.png", "queue.png", "cwnd.png", "rtt_cdf.png", "fct_by_size.png",
+         "throughput.png", "goodput_vs_group.png"}
+
+
+def frames_us(size):
+    """The ideal's serialisation, computed here from scratch: 1514-byte
+    frames for each 1448 bytes of payload (the last one shorter)."""
+    full, rest = divmod(size, 1448)
+    return (full * 1514 + (rest + 66 if rest else 0)) * 8 / RATE
 
 
 def _write(path, header, rows):
@@ -33,14 +43,17 @@ def _write(path, header, rows):
         w.writerows(rows)
 
 
-def make_run(d, probe=True, flows=True, groups=GROUPS, **extra):
-    """Write a run directory; returns what was written, per (cc, group)."""
+def make_run(d, probe=True, flows=True, groups=GROUPS, flow_kind=None, experiment_name="incast",
+             **extra):
+    """Write a run directory; returns what was written, per (cc, group).
+    flow_kind labels probe and web flows alike, as fat-tree runs did
+    before they were told apart."""
     rng = random.Random(11)
-    params = dict(experiment="incast", ccs=CCS, group_name="N", groups=groups, reps=REPS, rate_mbit=RATE,
-                  k_pkts=20, buffer_pkts=100, base_rtt_us=RTT, capacity_mbit=5000.0, kernel="6.1.0",
-                  emulation="vm", command="make bench EXP=incast", started="2024-05-01T10:00:00",
-                  finished="2024-05-01T11:00:00", response_bytes=RESPONSE, monitor_overhead={"cpu": 0.02},
-                  **extra)
+    params = dict(experiment=experiment_name, ccs=CCS, group_name="N", groups=groups, reps=REPS,
+                  rate_mbit=RATE, k_pkts=20, buffer_pkts=100, base_rtt_us=RTT, capacity_mbit=5000.0,
+                  kernel="6.1.0", emulation="vm", command="make bench EXP=incast",
+                  started="2024-05-01T10:00:00", finished="2024-05-01T11:00:00",
+                  response_bytes=RESPONSE, **extra)
     d.mkdir(parents=True, exist_ok=True)
     (d / "params.json").write_text(json.dumps(params))
     w = defaultdict(lambda: defaultdict(list))
@@ -50,6 +63,8 @@ def make_run(d, probe=True, flows=True, groups=GROUPS, **extra):
             key = (cc, g)
             for rep in range(REPS):
                 scale = 1000 * (1 + ci) * (1 + gi)
+                comp.append((cc, g, rep, "query", RESPONSE, COLD_US + rep))
+                w[key]["cold"].append(COLD_US + rep)
                 for _ in range(150):
                     fct = 12_000 + rng.expovariate(1 / scale)
                     comp.append((cc, g, rep, "query", RESPONSE, fct))
@@ -59,14 +74,21 @@ def make_run(d, probe=True, flows=True, groups=GROUPS, **extra):
                     fct = rng.uniform(300, 2000)
                     comp.append((cc, g, rep, "short", 20_000, fct))
                     w[key]["short"].append(fct)
-                for size, bucket in FLOW_SIZES.items():
+                for size in PROBE_SIZES:
                     fct = size * 8 / RATE + RTT + rng.uniform(0, 500)
-                    comp.append((cc, g, rep, "flow", size, fct))
-                    w[key][bucket].append(fct)
+                    comp.append((cc, g, rep, flow_kind or "probe", size, fct))
+                    w[key][size].append(fct)
+                for size, label in WEB_SIZES.items():
+                    fct = size * 8 / RATE + RTT + rng.uniform(0, 500)
+                    comp.append((cc, g, rep, flow_kind or "web", size, fct))
+                    w[key][label].append(fct)
+                t = 0.0
                 for i in range(300):
                     q = rng.randint(0, 25 + 30 * ci)
-                    queue.append((cc, g, rep, i / 1000, q, q * 1500))
-                    w[key]["queue"].append(q)
+                    # bursts of samples 1 ms apart between gaps of 5-20 ms
+                    t += 0.001 if i % 10 else rng.uniform(0.005, 0.02)
+                    queue.append((cc, g, rep, round(t, 6), q, q * 1500))
+                    w[key]["queue"].append((rep, round(t, 6), q))
                 for i in range(60):
                     for fl in ("10.0.0.2:5001>10.0.0.1:40000", "10.0.0.3:5001>10.0.0.1:40002"):
                         srtt = rng.uniform(200, 900 * (1 + ci))
@@ -123,7 +145,6 @@ def test_summary_has_one_entry_per_cc_and_group_in_params_order(full):
     d, _, _ = full
     summary, _ = entries(d)
     assert [(e["group"], e["cc"]) for e in summary["results"]] == [(g, c) for g in GROUPS for c in CCS]
-    assert summary["params"]["monitor_overhead"] == {"cpu": 0.02}
     assert all(e["reps_done"] == REPS for e in summary["results"])
 
 
@@ -136,23 +157,41 @@ def test_completion_percentiles_and_ideal(full):
         for name, p in (("p50", 50), ("p95", 95), ("p99", 99), ("p999", 99.9)):
             assert q[name] == pytest.approx(stats.percentile(w[key]["query"], p), abs=1e-3)
         assert q["max"] == pytest.approx(max(w[key]["query"]), abs=1e-3)
-        assert q["ideal_us"] == pytest.approx(RESPONSE * 8 / RATE + RTT)
+        assert q["ideal_us"] == pytest.approx(frames_us(RESPONSE) + RTT)
+        cold = e["completions"]["cold"]
+        assert cold["count"] == REPS and cold["max"] == pytest.approx(max(w[key]["cold"]))
+        assert cold["ideal_us"] == q["ideal_us"]
         assert q["p99_by_rep"] == [pytest.approx(stats.percentile(w[key][("query", r)], 99), abs=1e-3)
                                    for r in range(REPS)]
         s = e["completions"]["short"]
         assert s["p99"] == pytest.approx(stats.percentile(w[key]["short"], 99), abs=1e-3)
-        assert s["ideal_us"] == pytest.approx(20_000 * 8 / RATE + RTT)
-        assert "ideal_us" not in e["completions"]["flow"]
+        assert s["ideal_us"] == pytest.approx(frames_us(20_000) + RTT)
+        assert "ideal_us" not in e["completions"]["probe"] and "ideal_us" not in e["completions"]["web"]
 
 
-def test_fct_by_size_buckets_to_the_nearest_size(full):
+def test_probe_flows_by_their_size_web_flows_apart(full):
     d, w, _ = full
     _, by_key = entries(d)
     for key, e in by_key.items():
         assert list(e["fct_by_size"]) == ["2KB", "50KB", "1MB", "10MB"]
-        for bucket, s in e["fct_by_size"].items():
-            assert s["count"] == 2 * REPS
-            assert s["p50"] == pytest.approx(stats.percentile(w[key][bucket], 50), abs=1e-3)
+        for size, (label, s) in zip(PROBE_SIZES, e["fct_by_size"].items(), strict=True):
+            assert label == report.size_label(size)
+            assert s["count"] == REPS
+            assert s["p50"] == pytest.approx(stats.percentile(w[key][size], 50), abs=1e-3)
+            assert s["ideal_us"] == pytest.approx(frames_us(size) + RTT)
+        assert list(e["web_by_size"]) == ["≤100KB", "100KB–10MB", ">10MB"]
+        for label, s in e["web_by_size"].items():
+            assert s["count"] == REPS * list(WEB_SIZES.values()).count(label)
+            assert s["max"] == pytest.approx(max(w[key][label]), abs=1e-3)
+
+
+def test_older_fattree_runs_split_flow_rows_by_size(tmp_path):
+    make_run(tmp_path / "new", experiment_name="fattree")
+    make_run(tmp_path / "old", experiment_name="fattree", flow_kind="flow")
+    new, old = report.summarize(tmp_path / "new"), report.summarize(tmp_path / "old")
+    assert old["results"] == new["results"]
+    assert {k for e in old["results"] for k in e["completions"]} == {"query", "cold", "short",
+                                                                     "probe", "web"}
 
 
 def test_counters_goodput_queue_rtt(full):
@@ -165,10 +204,23 @@ def test_counters_goodput_queue_rtt(full):
         goodputs = sorted(w[key]["goodput"])
         assert e["goodput_mbit"] == pytest.approx((goodputs[0] + goodputs[1]) / 2)
         assert e["goodput_fraction"] == pytest.approx(e["goodput_mbit"] / RATE, abs=1e-4)
-        qs = w[key]["queue"]
-        assert e["queue"]["mean_pkts"] == pytest.approx(sum(qs) / len(qs), abs=1e-3)
-        assert e["queue"]["p99_pkts"] == pytest.approx(stats.percentile(qs, 99), abs=1e-3)
-        assert e["queue"]["max_pkts"] == max(qs)
+        # each sample weighs the time until the next sample of its run
+        samples = w[key]["queue"]
+        held = [(q, t1 - t0 if r1 == r0 else 0.0)
+                for (r0, t0, q), (r1, t1, _) in zip(samples, samples[1:] + [(None, 0, 0)],
+                                                    strict=True)]
+        total = sum(h for _, h in held)
+        assert e["queue"]["mean_pkts"] == pytest.approx(sum(q * h for q, h in held) / total, abs=1e-3)
+        cum, p99 = 0.0, None
+        for q, h in sorted(held):
+            cum += h
+            if p99 is None and cum >= 0.99 * total - 1e-12:
+                p99 = q
+        assert e["queue"]["p99_pkts"] == p99
+        assert e["queue"]["max_pkts"] == max(q for _, _, q in samples)
+        assert e["queue"]["samples"] == len(samples)
+        plain = sum(q for _, _, q in samples) / len(samples)
+        assert abs(e["queue"]["mean_pkts"] - plain) > 1e-3       # the weighting matters here
         assert e["rtt_us"]["p50"] == pytest.approx(stats.percentile(w[key]["srtt"], 50), abs=1e-3)
     assert by_key[("cubic", "4")]["ce_marks"] == 0 and by_key[("dctcp", "4")]["ce_marks"] > 0
 
@@ -195,11 +247,13 @@ def test_report_md_has_a_row_per_cc_and_group_with_p99(full):
         p99_ms = stats.percentile(w[(r["cc"], r["N"])]["query"], 99) / 1000
         assert 10 <= p99_ms < 100           # shown with three significant digits
         assert r["p99 ms"] == f"{p99_ms:.1f}"
-        assert r["ideal ms"] == f"{(RESPONSE * 8 / RATE + RTT) / 1000:.2f}"
+        assert r["ideal ms"] == f"{(frames_us(RESPONSE) + RTT) / 1000:.2f}"
         assert r["samples"] == str(150 * REPS)
         assert r["timeouts"] == str(sum(w[(r["cc"], r["N"])]["TcpExtTCPTimeouts"]))
         assert "Jain" in r and "long-flow Mbit/s" in r
-    assert "Flow completion time by size" in md and "10MB p99 ms" in md
+    assert "Probe flow completion time by size" in md and "10MB p99 ms" in md
+    assert "Web-search flow completion time by size" in md and ">10MB p99 ms" in md
+    assert "## The first query of each run" in md
 
 
 def test_report_names_the_source_and_the_module_builds():
@@ -242,7 +296,7 @@ def test_a_run_without_a_sweep_and_with_only_short_flows(tmp_path):
     md = report.write_report(tmp_path).read_text()
     rows = table(md, "cc")
     assert [r["cc"] for r in rows] == CCS
-    assert rows[0]["ideal ms"] == f"{(20_000 * 8 / RATE + RTT) / 1000:.2f}"
+    assert rows[0]["ideal ms"] == f"{(frames_us(20_000) + RTT) / 1000:.2f}"
     made = {p.name for p in (tmp_path / "plots").iterdir()}
     assert "p99_vs_group.png" not in made and "goodput_vs_group.png" not in made
     assert "cdf_short.png" in made and "cdf_query.png" not in made
@@ -274,12 +328,16 @@ def test_a_directory_without_params_is_refused(tmp_path):
         report.summarize(tmp_path)
 
 
-def test_size_bucket_uses_log_distance():
-    assert report.size_bucket(9_000) == "2KB"        # 4.5x above 2KB, 5.6x below 50KB
-    assert report.size_bucket(11_000) == "50KB"
-    assert report.size_bucket(223_000) == "50KB"     # sqrt(50KB * 1MB) = 223.6 KB
-    assert report.size_bucket(224_000) == "1MB"
-    assert report.size_bucket(1) == "2KB" and report.size_bucket(10**9) == "10MB"
+def test_size_labels_and_web_bins():
+    assert [report.size_label(x) for x in (2_000, 50_000, 1_000_000, 10_000_000, 1500)] == \
+        ["2KB", "50KB", "1MB", "10MB", "1500B"]
+    assert report.web_bin(100_000) == "≤100KB" and report.web_bin(100_001) == "100KB–10MB"
+    assert report.web_bin(10_000_001) == ">10MB"
+
+
+def test_a_forced_run_shows_its_warning():
+    text = report._testbed({"warning": "--rate 50 Mbit/s exceeds 15 % of the measured capacity"}, [])
+    assert text.startswith("**Warning:** --rate 50 Mbit/s exceeds")
 
 
 def test_cli_prints_the_report_path(tmp_path):

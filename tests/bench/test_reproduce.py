@@ -77,7 +77,7 @@ def test_scaled_thresholds_follow_the_thesis_rule():
 
 @pytest.fixture
 def good(tmp_path):
-    """The seeds' directions everywhere: reno/cubic 4x slower and queues 4x
+    """The papers' directions everywhere: reno/cubic 4x slower and queues 4x
     longer; xdctcp and tdctcp 0.5x dctcp's latency."""
     def scale(cc):
         return 4.0 if cc in ("reno", "cubic") else 0.5 if cc != "dctcp" else 1.0

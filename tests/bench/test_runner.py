@@ -42,7 +42,30 @@ def test_runs_csv_is_written_last(tmp_path):
     names = [n for n, _ in files.added]
     assert names[-1] == "runs" and "completions" in names
     assert goodput == pytest.approx(15000 * 8 / 0.5 / 1e6)
-    assert files.added[-1][1] == [(0.5, 15000, round(goodput, 3), 0, 1, 0)]
+    # no tcp_probe in this run: its lost-event count is left empty
+    assert files.added[-1][1] == [(0.5, 15000, round(goodput, 3), 0, 1, 0, "")]
+
+
+def test_a_probed_run_records_the_events_it_lost(tmp_path):
+    files, tb = FakeFiles(), FakeTestbed()
+    st = start(tb)
+    st.probe_out = tmp_path / "probe.txt"
+    st.probe_out.write_text("cpus=2\nCPU:0 [7 EVENTS DROPPED]\n")
+    runner.record(files, ("dctcp", "4", 0), {"busy_s": 0.5}, st, None, tb, "s1-eth1", tmp_path)
+    assert files.added[-1][1][0][-1] == 7
+
+
+def test_run_order_rotates_controls_and_swaps_monitor_arms():
+    from dctestbed import options
+    o = options.parse(["incast", "--cc", "cubic,dctcp", "--monitor-ab"])
+    m, n = options.MONITOR_ARMS
+    assert o.labels == ["cubic" + m, "cubic" + n, "dctcp" + m, "dctcp" + n]
+    assert runner.run_order(o, 0) == [("cubic", "cubic" + m), ("cubic", "cubic" + n),
+                                      ("dctcp", "dctcp" + m), ("dctcp", "dctcp" + n)]
+    assert runner.run_order(o, 1) == [("dctcp", "dctcp" + n), ("dctcp", "dctcp" + m),
+                                      ("cubic", "cubic" + n), ("cubic", "cubic" + m)]
+    plain = options.parse(["incast", "--cc", "cubic,dctcp,reno"])
+    assert runner.run_order(plain, 2) == [("reno", "reno"), ("cubic", "cubic"), ("dctcp", "dctcp")]
 
 
 def test_ctrl_c_during_the_record_waits_for_it(tmp_path):

@@ -19,6 +19,8 @@ sys.path.insert(0, str(TOP / "mininet"))
 
 from dctestbed.port import RedPort, offloads_off  # noqa: E402
 from dctestbed.variants import write_params  # noqa: E402
+from pyroute2 import IPRoute  # noqa: E402
+from pyroute2.netns import setns  # noqa: E402
 
 CCS = ("xdctcp", "tdctcp")
 KO = {cc: TOP / f"tcp_{cc}.ko" for cc in CCS}
@@ -307,26 +309,38 @@ def late_alphas(samples, skip=0.5):
 
 
 class QueueSampler(threading.Thread):
-    """Samples a qdisc's backlog (packets) at a fixed period until stopped."""
+    """Samples a qdisc's backlog (packets) at a fixed period until stopped,
+    over rtnetlink with pyroute2 (no process per sample).  The thread moves
+    itself into namespace ns (setns acts on the calling thread only) and
+    opens its socket there: pyroute2's NetNS would fork a helper from a
+    process whose other threads start programs, which hung here."""
 
     def __init__(self, ns, dev, handle="10:", period=0.05):
         super().__init__(daemon=True)
-        self.ns, self.dev, self.handle, self.period = ns, dev, handle, period
+        self.ns, self.dev, self.period = ns, dev, period
+        self.handle = int(handle.rstrip(":"), 16) << 16
         self.samples = []
         self.stopping = threading.Event()
 
     def run(self):
-        while not self.stopping.is_set():
-            out = sh(["tc", "-s", "-j", "qdisc", "show", "dev", self.dev], self.ns).stdout
-            for q in json.loads(out):
-                if q.get("handle") == self.handle:
-                    self.samples.append(q.get("qlen", 0))
-            self.stopping.wait(self.period)
+        setns(self.ns, flags=0)
+        with IPRoute() as ipr:
+            index = ipr.link_lookup(ifname=self.dev)[0]
+            while not self.stopping.is_set():
+                self.samples += [queue_stats(m)[0] for m in ipr.get_qdiscs(index=index)
+                                 if m["handle"] == self.handle]
+                self.stopping.wait(self.period)
 
     def stop(self):
         self.stopping.set()
         self.join()
         return self.samples
+
+
+def queue_stats(msg):
+    """(qlen, backlog bytes) of a qdisc message pyroute2 decoded."""
+    q = msg.get_attr("TCA_STATS2").get_attr("TCA_STATS_QUEUE")
+    return q["qlen"], q["backlog"]
 
 
 def median(values):

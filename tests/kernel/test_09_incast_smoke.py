@@ -40,7 +40,46 @@ def test_every_query_completes_above_the_ideal(run):
     for cc in CCS:
         assert sum(1 for r in qct if r["cc"] == cc) == 4
     for r in qct:
-        assert float(r["fct_us"]) > ideal[(r["cc"], r["group"])], r
+        # HTB's bucket starts full: one tick of its rate (4 ms at HZ 250) and an
+        # MTU leave at line speed, so a query may beat the ideal by that much
+        assert float(r["fct_us"]) > ideal[(r["cc"], r["group"])] - 5_300, r
+
+
+def test_queue_samples_describe_the_bottleneck(run):
+    """The monitor's queue series, run by run: every run sampled, in time
+    order, near the asked rate, within the buffer, full-sized frames; the
+    tail-drop baseline fills the queue past K, the DCTCP family holds it
+    lower."""
+    by_run = defaultdict(list)
+    for r in rows("queue"):
+        by_run[r["cc"]].append((float(r["t_s"]), int(r["qlen_pkts"]), int(r["backlog_bytes"])))
+    runs = {r["cc"]: r for r in rows("runs")}
+    assert set(by_run) == set(CCS)
+    for cc, samples in by_run.items():
+        t, q, b = zip(*samples, strict=True)
+        assert int(runs[cc]["queue_samples"]) == len(samples)
+        assert all(t1 > t0 for t0, t1 in zip(t, t[1:], strict=False)), cc
+        assert len(samples) / (t[-1] - t[0]) >= 100, (cc, len(samples))
+        assert 0 <= min(q) and max(q) <= 100, cc
+        assert 1300 <= sum(b) / max(1, sum(q)) <= 1600, cc
+    means = {e["cc"]: e["queue"]["mean_pkts"] for e in run["results"]}
+    assert max(q for _, q, _ in by_run["cubic"]) > 20
+    assert all(means[cc] < means["cubic"] for cc in ("dctcp", "xdctcp", "tdctcp")), means
+
+
+def test_tcp_probe_follows_the_workers_flows(run):
+    """tcp_probe in the first repetition: only the workers' data flows to
+    the aggregator (the filter), plausible windows and RTTs, nothing lost."""
+    probe = rows("probe")
+    assert {r["cc"] for r in probe} == set(CCS)
+    for r in probe:
+        src, dst = r["flow"].split(">")
+        assert 5001 <= int(src.rsplit(":", 1)[1]) < 5021, r        # a worker's app server
+        assert 1 <= int(r["cwnd_pkts"]) <= 1000 and 0 < int(r["srtt_us"]) < 1_000_000, r
+    for cc in CCS:
+        srtt = sorted(int(r["srtt_us"]) for r in probe if r["cc"] == cc)
+        assert run["params"]["base_rtt_us"] / 2 <= srtt[len(srtt) // 2] <= 150_000, (cc, srtt[-1])
+    assert all(r["probe_lost"] == "0" for r in rows("runs")), rows("runs")
 
 
 def test_ce_marks_for_ecn_controls_only(run):

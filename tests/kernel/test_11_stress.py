@@ -2,7 +2,7 @@
 end to end and the kernel log checked after every stage.
 
 STRESS=quick (the default, inside make test) runs a reduced version;
-STRESS=full (make stress) the counts of issue 6.  Each test adds rows to
+STRESS=full (make stress) the full counts.  Each test adds rows to
 stress.md next to the pytest log (results/kernel-tests/, or results/stress/
 for make stress): what was tried and what held.
 """

@@ -1,5 +1,6 @@
-"""The README's kernel commands, run as written in the guest (sudo
-dropped): the ones tests/readme_commands.py sends to the VM.  SERVER is
+"""The documents' kernel commands (README.md, docs/*.md, results/README.md),
+run as written in the guest (sudo dropped): the ones
+tests/readme_commands.py sends to the VM.  SERVER is
 10.0.0.2 and eth0 the README host's port, in two namespaces made here;
 each command runs inside the README host's namespace when it talks to the
 network.  What a command changes is put back afterwards."""
@@ -97,8 +98,9 @@ def prepare(cmd, lab, host):
     return None
 
 
-@pytest.mark.parametrize("line,cmd", VM_COMMANDS, ids=[f"README:{n}" for n, _ in VM_COMMANDS])
-def test_readme_command_runs(readme_host, restored, tmp_path_factory, line, cmd):
+@pytest.mark.parametrize("doc,line,cmd", VM_COMMANDS,
+                         ids=[readme_commands.ident(d, n) for d, n, _ in VM_COMMANDS])
+def test_readme_command_runs(readme_host, restored, tmp_path_factory, doc, line, cmd):
     lab, host = readme_host
     check = prepare(cmd, lab, host)
     run = re.sub(r"\bsudo ", "", cmd).replace("SERVER", SERVER)
@@ -109,6 +111,6 @@ def test_readme_command_runs(readme_host, restored, tmp_path_factory, line, cmd)
     cwd = tmp_path_factory.getbasetemp() if "trace-cmd" in cmd else netlab.TOP
     env = dict(os.environ, KERNEL_TEST_LOG_DIR=tempfile.mkdtemp(prefix="readme-"))
     p = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
-    assert p.returncode == 0, f"README line {line}: {cmd}\n{p.stdout[-1500:]}\n{p.stderr[-1500:]}"
+    assert p.returncode == 0, f"{doc} line {line}: {cmd}\n{p.stdout[-1500:]}\n{p.stderr[-1500:]}"
     if check:
-        assert check(p.stdout), f"README line {line}: {cmd}\n{p.stdout[-1500:]}"
+        assert check(p.stdout), f"{doc} line {line}: {cmd}\n{p.stdout[-1500:]}"
