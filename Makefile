@@ -5,8 +5,9 @@
 # make test            set up, build, unit tests, static checks
 # make unit | check    unit tests | checkpatch and sparse only
 # make kernel-test     the in-kernel tests on the testbed (VM unless TESTBED=native)
-# make bench           the incast benchmark in the VM (~20 min): results/bench/report.md
+# make bench           the incast benchmark in virtual time (~15 min): results/bench/report.md
 # make monitor-overhead  incast with and without monitors: results/monitor-overhead/overhead.md
+# make host-load       an incast on an idle and a loaded host, virtual time and VM: results/host-load/
 # make testbed-check   the slow testbed tests (Mininet k=4 fat-tree pingall, ~14 min)
 # make stress          stress, faults, fuzzing, long version (~1 h)
 # make reproduce       the seeds' claims side by side (~1.5 h): results/REPRODUCTION.md
@@ -80,8 +81,10 @@ kernel-test:
 	scripts/setup.sh
 	scripts/run-tests.sh build kernel
 
-# the incast comparison: five congestion controls, N = 4..32, in the VM
-BENCH_ARGS ?= --n 4,8,16,32 --reps 3 --queries 20 --bytes 1000000 --k 20 --buffer 100
+# the incast comparison: five congestion controls, N = 4..96, 1 Gbit/s,
+# 100 us base RTT, in virtual time (User-Mode Linux; TESTBED=vm for the
+# wall-clock VM, TESTBED=native on a host that can load modules)
+BENCH_ARGS ?= --n 4,16,32,48,64,96 --reps 10 --queries 5 --bytes 1000000 --k 20 --buffer 100 --jitter-us 10000
 bench:
 	EXPERIMENT_TIMEOUT=2400 scripts/experiment.sh incast $(BENCH_ARGS) --out results/bench
 
@@ -98,6 +101,11 @@ stress:
 monitor-overhead:
 	scripts/monitor-overhead.sh
 
+# what the host's load does to the results, in virtual time and in the VM (~12 min)
+host-load:
+	scripts/host-load.sh --out results/host-load/uml
+	TESTBED=vm scripts/host-load.sh --out results/host-load/vm
+
 testbed-check:
 	scripts/setup.sh
 	KERNEL_TESTS=slow scripts/run-tests.sh build kernel
@@ -106,4 +114,4 @@ test:
 	scripts/setup.sh
 	scripts/run-tests.sh
 
-.PHONY: all modules clean setup unit check kernel-test testbed-check bench reproduce stress monitor-overhead test install uninstall dkms-install dkms-remove compat
+.PHONY: all modules clean setup unit check kernel-test testbed-check bench reproduce stress monitor-overhead host-load test install uninstall dkms-install dkms-remove compat

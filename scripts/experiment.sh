@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Run a testbed experiment on the kernel testbed (the VM by default, see
-# scripts/vm-run.sh; TESTBED=native on a host that can load modules):
+# Run a testbed experiment on a kernel testbed (scripts/vm-run.sh): in
+# virtual time on User-Mode Linux by default (TESTBED=uml), or in wall-clock
+# time in the QEMU VM (TESTBED=vm) or on a host that can load modules
+# (TESTBED=native):
 #
 #   scripts/experiment.sh EXPERIMENT [OPTIONS...]
 #
@@ -19,12 +21,16 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 [ $# -gt 0 ] || { sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2; }
 py() { PYTHONPATH=mininet /usr/bin/python3 "$@"; }
+export TESTBED=${TESTBED:-uml}
+# the options' defaults (rate, RTT, switches) follow the testbed's clock
+clock=wall
+[ "$TESTBED" = uml ] && clock=virtual
 
 for arg in "$@"; do
-	case "$arg" in -h | --help) py -m dctestbed.options "$@"; exit 0 ;; esac
+	case "$arg" in -h | --help) DCTESTBED_CLOCK=$clock py -m dctestbed.options "$@"; exit 0 ;; esac
 done
 # refuse impossible options before setting anything up (no root or kernel needed)
-py -m dctestbed.options "$@"
+DCTESTBED_CLOCK=$clock py -m dctestbed.options "$@"
 
 out=
 prev=

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Reproduce the seeds' headline results: run every experiment of the plan
+# Reproduce the papers' headline results: run every experiment of the plan
 # (PYTHONPATH=mininet python3 -m dctestbed.reproduce plan) on the kernel
 # testbed, one run directory each under OUT, then write
-# results/REPRODUCTION.md from them.
+# results/REPRODUCTION.md from them.  The plan is the wall-clock VM's
+# (20 Mbit/s, the fat-tree on Open vSwitch): TESTBED defaults to vm here.
 #
 #   scripts/reproduce.sh [--resume] [--only NAME[,NAME...]] [--out DIR]
 #
@@ -15,6 +16,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 py() { PYTHONPATH=mininet /usr/bin/python3 "$@"; }
+export TESTBED=${TESTBED:-vm}
 
 resume=0 only="" out=results/reproduce
 while [ $# -gt 0 ]; do

@@ -6,7 +6,7 @@
 #
 #   scripts/run-tests.sh [STEP...]
 #       steps: build unit mutants fuzz testbed checkpatch upstream sparse lint
-#              install dkms kernel dkms-remove
+#              install dkms kernel dkms-remove virtual
 #
 # FUZZ_SECONDS (default 20) bounds the fuzzing of each module here;
 # make stress fuzzes longer.
@@ -179,6 +179,20 @@ step_kernel() {
 	fi
 }
 
+# The virtual-time testbed (User-Mode Linux, built by scripts/uml-kernel.sh
+# on first use): the same small incast on an idle and on a fully loaded host
+# must give the same medians within 2 %.
+step_virtual() {
+	local out="$top/results/kernel-tests-uml/host-load" log="$log_dir/host-load.log"
+	echo "== virtual: an incast in virtual time, on an idle host and with every host core busy"
+	if scripts/host-load.sh --check --out "$out" >"$log" 2>&1; then
+		pass "virtual time: the loaded host's medians within 2 % of the idle host's ($(grep -o 'largest change [0-9.]* %' "$out/host-load.md"); $(cat "$out/idle.seconds") s and $(cat "$out/loaded.seconds") s of wall time)"
+	else
+		tail -n 25 "$log"
+		fail "virtual time: host load moved the results, or the run failed (log: $log)"
+	fi
+}
+
 step_fuzz() {
 	local log="$log_dir/fuzz.log" m
 	echo "== fuzz: the committed corpus, then libFuzzer for ${FUZZ_SECONDS:-20} s per module"
@@ -201,7 +215,7 @@ step_fuzz() {
 step_lint() {
 	local log="$log_dir/lint.log"
 	echo "== lint: shellcheck and ruff"
-	if shellcheck scripts/*.sh tests/*/*.sh .ci/run >"$log" 2>&1 &&
+	if shellcheck scripts/*.sh scripts/uml/*.sh tests/*/*.sh .ci/run >"$log" 2>&1 &&
 		ruff check --quiet . >>"$log" 2>&1; then
 		pass "lint: shellcheck and ruff clean"
 	else
@@ -259,10 +273,10 @@ step_sparse() {
 
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
-	steps=(build unit mutants fuzz testbed checkpatch upstream sparse lint install dkms kernel dkms-remove)
+	steps=(build unit mutants fuzz testbed checkpatch upstream sparse lint install dkms kernel dkms-remove virtual)
 for s in "${steps[@]}"; do
 	case "$s" in
-	build | unit | mutants | fuzz | testbed | checkpatch | upstream | sparse | lint | install | dkms | kernel | dkms-remove)
+	build | unit | mutants | fuzz | testbed | checkpatch | upstream | sparse | lint | install | dkms | kernel | dkms-remove | virtual)
 		"step_$s" ;;
 	*) echo "run-tests: unknown step '$s'" >&2; exit 2 ;;
 	esac

@@ -2,13 +2,16 @@
 # Install what building, checking and testing the modules needs, on a
 # Debian or Ubuntu machine.  Idempotent: installs only what is missing.
 #
-#   scripts/setup.sh [build] [vm]
+#   scripts/setup.sh [build] [vm] [uml]
 #
 #   build  compiler, kernel headers, sparse, linux-source (checkpatch)
 #   vm     QEMU, Debian's kernel image, virtme-ng and the tools the
 #          in-kernel tests run (iperf3, iproute2, ethtool, ...)
+#   uml    what building the User-Mode Linux kernel of the virtual-time
+#          testbed from linux-source needs (scripts/uml-kernel.sh), and
+#          the testbed's tools (as vm, without QEMU)
 #
-# With no argument, both.
+# With no argument, all three.
 set -euo pipefail
 
 build_pkgs=(build-essential make gcc libelf-dev kmod sparse perl xz-utils
@@ -17,6 +20,9 @@ vm_pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	python3-pip iperf3 iproute2 ethtool kmod iputils-ping procps
 	trace-cmd python3-pytest tcpdump python3-pyroute2 mininet openvswitch-switch
 	python3-matplotlib)
+uml_pkgs=(build-essential make gcc flex bison bc libelf-dev xz-utils linux-source
+	busybox-static iperf3 iproute2 ethtool kmod iputils-ping procps trace-cmd python3-pytest
+	tcpdump python3-pyroute2 mininet openvswitch-switch python3-matplotlib util-linux)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -24,19 +30,21 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root (apt-get and pip install system-wide)"
 command -v apt-get >/dev/null || die "apt-get not found: this script supports Debian and Ubuntu"
 
-want_build=0 want_vm=0
-[ $# -eq 0 ] && set -- build vm
+want_build=0 want_vm=0 want_uml=0
+[ $# -eq 0 ] && set -- build vm uml
 for arg in "$@"; do
 	case "$arg" in
 	build) want_build=1 ;;
 	vm) want_vm=1 ;;
-	*) die "unknown profile '$arg' (expected: build, vm)" ;;
+	uml) want_uml=1 ;;
+	*) die "unknown profile '$arg' (expected: build, vm, uml)" ;;
 	esac
 done
 
 pkgs=()
 [ "$want_build" -eq 1 ] && pkgs+=("${build_pkgs[@]}")
 [ "$want_vm" -eq 1 ] && pkgs+=("${vm_pkgs[@]}")
+[ "$want_uml" -eq 1 ] && pkgs+=("${uml_pkgs[@]}")
 
 # linux-source-X.Y matching the headers' major version, for checkpatch
 if [ "$want_build" -eq 1 ]; then

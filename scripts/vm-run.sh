@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Run a command on the kernel testbed: inside Debian's kernel booted by
-# virtme-ng (TESTBED=vm), or directly on this host when it can load
-# modules (TESTBED=native, a real testbed host).  TESTBED=auto (default)
-# picks native when /proc/modules and the running kernel's build
-# directory exist, else vm.
+# virtme-ng (TESTBED=vm), inside a User-Mode Linux kernel in virtual time
+# (TESTBED=uml: time-travel=inf-cpu, CPU work takes no time, the clock
+# jumps to the next timer; built by scripts/uml-kernel.sh), or directly on
+# this host when it can load modules (TESTBED=native, a real testbed
+# host).  TESTBED=auto (default) picks native when /proc/modules and the
+# running kernel's build directory exist, else vm.
 #
 #   scripts/vm-run.sh [--timeout SECONDS] [--log-dir DIR] [--memory SIZE]
 #                     [--kernel IMAGE --root DIR] -- CMD [ARG...]
@@ -13,7 +15,8 @@
 # project and log directories appear in the guest at their host paths.
 #
 # The project directory is shared with the guest read-write (results/
-# lands on the host).  The command's exit status is propagated; on
+# lands on the host; under uml the whole host filesystem is the guest's
+# root, with /tmp, /run and /var/tmp on tmpfs).  The command's exit status is propagated; on
 # timeout the run fails with status 124 and says so.  The kernel log
 # (dmesg) is saved to LOG_DIR/dmesg.log (default results/vm).
 set -euo pipefail
@@ -53,6 +56,8 @@ fi
 
 testbed=${TESTBED:-auto}
 [ -z "$kernel" ] || testbed=vm             # another kernel: only a VM can run it
+export DCTESTBED_CLOCK=wall
+[ "$testbed" = uml ] && DCTESTBED_CLOCK=virtual
 if [ "$testbed" = auto ]; then
 	if [ -e /proc/modules ] && [ -d "/lib/modules/$(uname -r)/build" ]; then
 		testbed=native
@@ -64,6 +69,7 @@ fi
 # The guest side: run the command, keep its status, save the kernel log
 printf -v cmd '%q ' "$@"
 inner="cd $(printf '%q' "$top") && { $cmd; }; rc=\$?; dmesg > $(printf '%q' "$log_dir/dmesg.log"); exit \$rc"
+[ "$testbed" = native ] || inner="export DCTESTBED_CLOCK=$DCTESTBED_CLOCK; $inner"
 
 case "$testbed" in
 native)
@@ -104,8 +110,34 @@ vm)
 		"${dirs[@]}" --exec "$inner" </dev/null
 	rc=$?
 	;;
+uml)
+	case "$log_dir/" in
+	/tmp/* | /run/* | /var/tmp/*)
+		echo "vm-run: --log-dir $log_dir: the User-Mode Linux guest has a /tmp, /run and /var/tmp of its own and cannot see it" >&2
+		exit 2
+		;;
+	esac
+	build=$("$top/scripts/uml-kernel.sh" --modules) || exit 2
+	# the guest runs a script of ours as its first process (scripts/uml/init.sh)
+	run="$log_dir/uml-run.sh"
+	printf '%s\n' "$inner" >"$run"
+	rm -f "$run.rc"
+	echo "vm-run: booting User-Mode Linux $(basename "$build") in virtual time (time-travel=inf-cpu), time limit ${timeout_s}s"
+	set +e
+	# UML's memory is a file in $TMPDIR (default /dev/shm); its console is
+	# this terminal, quiet but for the command's own output
+	timeout -k 10 "$timeout_s" "$build/linux" "mem=$memory" root=/dev/root rootfstype=hostfs \
+		rootflags=/ rw "init=$top/scripts/uml/init.sh" "dctestbed.run=$run" \
+		"dctestbed.modules=$build/root/lib/modules" "dctestbed.extra=$build/dctcp-modules" \
+		time-travel=inf-cpu con0=fd:0,fd:1 con=null quiet </dev/null
+	rc=$?
+	if [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ]; then
+		# the kernel's own status is that of its poweroff: the command's is in the .rc file
+		rc=$(cat "$run.rc" 2>/dev/null || echo 1)
+	fi
+	;;
 *)
-	echo "vm-run: TESTBED must be auto, vm or native (got '$testbed')" >&2
+	echo "vm-run: TESTBED must be auto, vm, uml or native (got '$testbed')" >&2
 	exit 2
 	;;
 esac

@@ -38,6 +38,8 @@ DRY_TARGETS = {
     "reproduce": "about 1.5 hours of experiments in the VM",
     "stress": "about an hour in the VM",
     "monitor-overhead": "about 15 minutes of experiments in the VM",
+    "host-load": "about 12 minutes: four runs, two of them on a loaded host; make test runs the "
+                 "virtual-time half (step virtual)",
     "testbed-check": "about 14 minutes in the VM",
     "compat": "root, debootstrap chroots of about 3 GiB, another kernel booted",
     "test": "the whole suite, which runs this test",
@@ -57,7 +59,7 @@ RULES = [
     ("^make (" + "|".join(re.escape(t) for t in DRY_TARGETS) + ")$", "dry",
      "make -n only (the target is not run)"),
     (r"^scripts/experiment\.sh \S+ --help$", "host", "run: prints every option"),
-    (r"^scripts/experiment\.sh ", "dry",
+    (r"^(TESTBED=\w+ )?scripts/experiment\.sh ", "dry",
      "options parsed and checked as the CLI does; the experiment is not run"),
     (r"^PYTHONPATH=mininet python3 -m dctestbed report ", "host", "run on a copy of the run"),
     (r"^modinfo ", "host", "run"),

@@ -16,7 +16,13 @@ TOP = Path(__file__).resolve().parents[2]
 DEFAULT_CCS = ("cubic", "reno", "dctcp", "xdctcp", "tdctcp")
 RATE_LADDER = (1000, 500, 200, 100, 50, 20, 10, 5, 2, 1)   # Mbit/s, for --rate auto
 MAX_RATE_MBIT = 100_000
-STAR_MAX_WORKERS = 64
+STAR_MAX_WORKERS = 128
+# In virtual time (the User-Mode Linux testbed) CPU work costs nothing, so
+# an unshaped path has no capacity to measure: the rate is the datacenter
+# operating point unless given, and the base RTT comes from a delay on
+# every host's port.
+VIRTUAL_RATE_MBIT = 1000
+VIRTUAL_RTT_US = 100
 FATTREE_WORKERS = 15
 MAX_BACKGROUND = 8
 # --monitor-ab: the two arms' suffixes to a run's label
@@ -65,6 +71,11 @@ class Options:
     force: bool = False
     safe_fraction: float = 0.15
     capacity_seconds: float = 3.0
+    clock: str = "wall"                 # "virtual" on the User-Mode Linux testbed
+    switch: str = ""                    # "ovs" or "bridge"; "" = by the clock
+    rtt_us: float | None = None         # base RTT added by host delays; None = by the clock
+    jitter_us: float = 0.0              # random start offset of each run, up to this
+    carried_fraction: float = 0.9       # of the shaped rate a long flow must carry
 
     def run_labels(self, label):
         """The labels of label's runs in one repetition: itself, or with
@@ -152,15 +163,36 @@ def parser():
     a("--force", action="store_true", default=None,
       help="run even when the rate exceeds the safe fraction of the capacity (warns)")
     a("--safe-fraction", type=float, help="largest rate / capacity accepted (default 0.15)")
+    a("--switch", choices=("ovs", "bridge"), help="Mininet switches: Open vSwitch (default on "
+      "the wall-clock testbeds) or Linux bridges (default in virtual time; no fat-tree)")
+    a("--rtt-us", type=float, help="base RTT to add with a delay on every host's port, us "
+      f"(default {VIRTUAL_RTT_US} in virtual time, 0 on the wall-clock testbeds)")
+    a("--jitter-us", type=float, help="each run starts after a random delay of up to this, "
+      "drawn from --seed and the repetition, the same for every control (default 0; "
+      "identical virtual-time runs repeat exactly)")
+    a("--carried-fraction", type=float, help="a long flow over the shaped path must carry this "
+      "fraction of the shaped rate, or the run is invalid (default 0.9)")
     return p
 
 
-def parse(argv):
+def clock():
+    """The testbed's clock: "virtual" on the User-Mode Linux testbed (its
+    init exports DCTESTBED_CLOCK), "wall" elsewhere."""
+    return "virtual" if os.environ.get("DCTESTBED_CLOCK") == "virtual" else "wall"
+
+
+def parse(argv, clock_name=None):
     args = vars(parser().parse_args(argv))
     exp = args.pop("experiment")
     values = dict(DEFAULTS[exp])
     values.update((k, v) for k, v in args.items() if v is not None)
-    o = Options(experiment=exp, **values)
+    o = Options(experiment=exp, clock=clock_name or clock(), **values)
+    if not o.switch:
+        o.switch = "bridge" if o.clock == "virtual" else "ovs"
+    if o.rtt_us is None:
+        o.rtt_us = float(VIRTUAL_RTT_US if o.clock == "virtual" else 0)
+    if o.rate is None and o.clock == "virtual":
+        o.rate = float(VIRTUAL_RATE_MBIT)
     if not o.out:
         o.out = str(TOP / "results" / "runs" / f"{exp}-{datetime.now():%Y%m%d-%H%M%S}")
     return o
@@ -171,7 +203,7 @@ def available_ccs():
 
 
 def loadable(cc):
-    if cc in available_ccs() or (TOP / f"tcp_{cc}.ko").exists():
+    if cc in available_ccs() or variants.module_file(cc).exists():
         return True
     return subprocess.run(["modinfo", f"tcp_{cc}"], capture_output=True).returncode == 0
 
@@ -230,6 +262,12 @@ def check(o, environment=True):
     need(o.probe_reps >= 0, f"--probe-reps {o.probe_reps}: must be 0 or more")
     need(o.monitor or not o.monitor_ab, "--monitor-ab: needs the monitors (drop --no-monitor)")
     need(0 < o.safe_fraction <= 1, f"--safe-fraction {o.safe_fraction:g}: a fraction in (0, 1]")
+    need(0 < o.carried_fraction <= 1,
+         f"--carried-fraction {o.carried_fraction:g}: a fraction in (0, 1]")
+    need(0 <= o.rtt_us <= 1_000_000, f"--rtt-us {o.rtt_us:g}: 0 to 1000000 us")
+    need(0 <= o.jitter_us <= 1_000_000, f"--jitter-us {o.jitter_us:g}: 0 to 1000000 us")
+    need(o.switch == "ovs" or o.experiment != "fattree",
+         "--switch bridge: the fat-tree's multipath needs Open vSwitch (--switch ovs)")
     out = Path(o.out)
     need(not out.exists() or out.is_dir(), f"--out {o.out}: exists and is not a directory")
     if not environment:

@@ -22,6 +22,8 @@ from array import array
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 from dctestbed import stats, workload
 
 REQUIRED_PARAMS = ("experiment", "ccs", "groups")
@@ -263,8 +265,68 @@ def _completions(params, fct):
         if ideal is not None:
             s["ideal_us"] = _round(float(ideal))
         s["p99_by_rep"] = [_round(stats.percentile(by_rep[r], 99)) for r in sorted(by_rep)]
+        groups = [by_rep[r] for r in sorted(by_rep)]
+        for name, q in (("p50", 50), ("p99", 99)):
+            ci = stats.cluster_percentile_ci(groups, q)
+            if ci:
+                s[f"{name}_ci"] = _round([ci[1], ci[2]])
         out[kind] = s
     return out
+
+
+def by_rep(a, kind):
+    """[[completion us of repetition r] for r in 0..max] of one (cc, group)'s kind."""
+    reps, _, fcts = a["fct"].get(kind, ([], [], []))
+    out = defaultdict(list)
+    for rep, f in zip(reps, fcts, strict=True):
+        out[rep].append(f)
+    return out
+
+
+REFERENCE_CC = "dctcp"      # what the others are compared with, where it ran
+
+
+def _versus(params, acc, kind):
+    """Each control against REFERENCE_CC in the same group: the ratio of
+    p50 and p99 of kind (and of the median goodput), with a bootstrap
+    interval over repetitions paired by index (same seed and start
+    jitter), and what the interval allows."""
+    out = {}
+    for g in params["groups"]:
+        ref = acc.get((REFERENCE_CC, str(g)))
+        if ref is None:
+            continue
+        ref_q = by_rep(ref, kind)
+        for cc in params["ccs"]:
+            a = acc.get((cc, str(g)))
+            if cc == REFERENCE_CC or a is None:
+                continue
+            mine = by_rep(a, kind)
+            reps = sorted(set(ref_q) & set(mine))
+            row = {}
+            for name, q in (("p50", 50), ("p99", 99)):
+                ci = stats.paired_percentile_ratio_ci([mine[r] for r in reps],
+                                                      [ref_q[r] for r in reps], q)
+                if ci:
+                    row[name] = _round(list(ci), 4)
+            reps = sorted(set(ref["runs"]) & set(a["runs"]))
+            ci = stats.paired_cluster_ratio_ci([[a["runs"][r][0]] for r in reps],
+                                               [[ref["runs"][r][0]] for r in reps], np.median)
+            if ci:
+                row["goodput"] = _round(list(ci), 4)
+            if row:
+                out[(cc, str(g))] = row
+    return out
+
+
+def verdict(ci, lower_is_better=True):
+    """What a ratio interval [low, high] of mine / reference allows."""
+    _, lo, hi = ci
+    if hi < 1:
+        return "lower" + (" (better)" if lower_is_better else " (worse)")
+    if lo > 1:
+        return "higher" + (" (worse)" if lower_is_better else " (better)")
+    return "inconclusive"
 
 
 def _by(label_of, sizes, fcts, order, params=None):
@@ -362,6 +424,9 @@ def _entry(params, cc, group, a):
         runs = list(a["runs"].values())
         goodput = float(_median([r[0] for r in runs]))
         e["goodput_mbit"] = _round(goodput)
+        ci = stats.cluster_ci([[r[0]] for r in runs], np.median)
+        if ci:
+            e["goodput_ci"] = _round([ci[1], ci[2]])
         rate = params.get("rate_mbit")
         if isinstance(rate, int | float) and rate > 0:
             e["goodput_fraction"] = _round(goodput / rate, 4)
@@ -382,8 +447,15 @@ def _entry(params, cc, group, a):
 
 def _results(data):
     params, acc = data["params"], data["acc"]
-    return [_entry(params, cc, str(g), acc.get((cc, str(g))))
-            for g in params["groups"] for cc in params["ccs"]]
+    results = [_entry(params, cc, str(g), acc.get((cc, str(g))))
+               for g in params["groups"] for cc in params["ccs"]]
+    kind = main_kind(results)
+    if kind:
+        versus = _versus(params, acc, kind)
+        for e in results:
+            if (e["cc"], e["group"]) in versus:
+                e["vs_" + REFERENCE_CC] = versus[(e["cc"], e["group"])]
+    return results
 
 
 def summarize(run_dir):
@@ -438,7 +510,9 @@ def _main_table(params, results, kind):
     jain = any("jain" in e for e in results)
     header = ([params.get("group_name") or "group"] if grouped else []) + ["cc"]
     header += ["reps"] if show_reps else []
+    cis = bool(kind) and any("p99_ci" in e.get("completions", {}).get(kind, {}) for e in results)
     header += ["samples", "p50 ms", "p95 ms", "p99 ms", "p99.9 ms", "ideal ms"] if kind else []
+    header += ["p50 95 % CI", "p99 95 % CI"] if cis else []
     header += ["timeouts", "retrans", "CE marks", "goodput Mbit/s (% shaped)",
                "mean queue pkts", "p99 queue pkts"]
     header += (["long-flow Mbit/s"] if long_flow else []) + (["Jain"] if jain else [])
@@ -450,6 +524,8 @@ def _main_table(params, results, kind):
             c = e.get("completions", {}).get(kind, {})
             row += [str(c.get("count", 0))] + [fmt_ms(c.get(p)) for p in ("p50", "p95", "p99", "p999")]
             row += [fmt_ms(c.get("ideal_us"))]
+            if cis:
+                row += [fmt_interval(c.get(f"{p}_ci")) for p in ("p50", "p99")]
         row += [_fmt(e.get(k)) for k, _ in COUNTERS]
         goodput = _fmt(e.get("goodput_mbit"), ".1f")
         if "goodput_fraction" in e:
@@ -460,6 +536,36 @@ def _main_table(params, results, kind):
         row += [_fmt(e.get("jain"), ".3f")] if jain else []
         rows.append(row)
     return _table(header, rows)
+
+
+def fmt_interval(ci):
+    """[low, high] in us as "low–high" ms; "-" without one."""
+    return "-" if not ci else f"{fmt_ms(ci[0])}–{fmt_ms(ci[1])}"
+
+
+def _versus_table(params, results):
+    """Each control against REFERENCE_CC: ratios with intervals, verdicts."""
+    key = "vs_" + REFERENCE_CC
+    grouped = has_groups(params)
+    header = ([params.get("group_name") or "group"] if grouped else []) + [
+        "cc", "p50 ratio [95 % CI]", "p50", "p99 ratio [95 % CI]", "p99",
+        "goodput ratio [95 % CI]", "goodput"]
+    rows = []
+    for e in results:
+        v = e.get(key)
+        if not v:
+            continue
+        row = ([e["group"]] if grouped else []) + [e["cc"]]
+        for name, lower_is_better in (("p50", True), ("p99", True), ("goodput", False)):
+            ci = v.get(name)
+            row += ([f"{ci[0]:.3f} [{ci[1]:.3f}–{ci[2]:.3f}]", verdict(ci, lower_is_better)]
+                    if ci else ["-", "-"])
+        rows.append(row)
+    note = (f"Ratios are the control's figure over {REFERENCE_CC}'s in the same group, over "
+            "repetitions paired by index (same seed and start jitter); the interval resamples "
+            "repetitions (a percentile bootstrap, 2000 draws). \"inconclusive\": the interval "
+            "holds 1.")
+    return _table(header, rows) + ["", note]
 
 
 def _other_kind_table(params, results, kind):
@@ -505,9 +611,21 @@ def _testbed(params, results):
     text = ""
     if params.get("warning"):
         text += f"**Warning:** {params['warning']} (run with --force).\n\n"
+    if params.get("invalid"):
+        text += f"**INVALID: {params['invalid']}.** The figures below are not a measurement.\n\n"
     text += (f"**Testbed.** Bottleneck shaped to {v('rate_mbit')} Mbit/s with ECN marking threshold "
             f"K = {v('k_pkts')} packets and a {v('buffer_pkts')}-packet buffer; measured base RTT "
-            f"{v('base_rtt_us', '.0f')} µs and unshaped capacity {v('capacity_mbit', '.0f')} Mbit/s.")
+            f"{v('base_rtt_us', '.0f')} µs")
+    if params.get("clock") == "virtual":
+        text += (" in virtual time (User-Mode Linux with time-travel=inf-cpu: CPU work takes no "
+                 "time, the clock jumps to the next timer; HZ = 100, so timers tick every 10 ms; "
+                 f"Linux bridges; {v('added_rtt_us')} µs of base RTT added on the hosts' ports)")
+    else:
+        text += f" and unshaped capacity {v('capacity_mbit', '.0f')} Mbit/s"
+    text += "."
+    if params.get("carried_mbit") is not None:
+        text += (f" One long flow over the shaped path carried {v('carried_mbit')} Mbit/s "
+                 f"({100 * params.get('carried_fraction', 0):.1f} % of the shaped rate).")
     goodputs = [e["goodput_mbit"] for e in results if "goodput_mbit" in e]
     if goodputs:
         text += f" Achieved goodput {min(goodputs):.1f}–{max(goodputs):.1f} Mbit/s"
@@ -578,6 +696,9 @@ def render_markdown(summary, plots):
     kind = main_kind(results)
     title = f"{kind} completion times" if kind else "results"
     lines += [f"## Congestion controls compared: {title}", ""] + _main_table(params, results, kind) + [""]
+    if any(f"vs_{REFERENCE_CC}" in e for e in results):
+        lines += [f"## Against {REFERENCE_CC}: {kind} completion and goodput", ""]
+        lines += _versus_table(params, results) + [""]
     present = {k for e in results for k in e.get("completions", {})}
     titles = {"short": "Short request/response completion times",
               "probe": "Probe flow completion times (all sizes)",

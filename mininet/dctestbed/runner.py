@@ -21,12 +21,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dctestbed import options as opt
-from dctestbed.experiments import APP_PORT, EXPERIMENTS, IPERF_PORT, end_stdin_process, wait_ok
+from dctestbed.experiments import (
+    APP_PORT,
+    EXPERIMENTS,
+    IPERF_PORT,
+    end_stdin_process,
+    wait_listening,
+    wait_ok,
+)
 from dctestbed.monitor import COUNTERS, counter_deltas, lost_events, parse_counters, parse_probe
 from dctestbed.testbed import Testbed, cleanup, run
 from dctestbed.variants import (
     VariantError,
     Variants,
+    module_file,
     module_of,
     module_params,
     module_srcversion,
@@ -60,7 +68,7 @@ def prepare_kernel(ccs):
     for cc in ccs:
         if cc in opt.available_ccs():
             continue
-        ko = TOP / f"tcp_{cc}.ko"
+        ko = module_file(cc)
         if ko.exists():
             run(["insmod", ko])
         else:
@@ -105,11 +113,14 @@ def host_counters(host):
     return parse_counters(text)
 
 
-def iperf_mbit(tb, src, dst, seconds):
+def iperf_mbit(tb, src, dst, seconds, nbytes=None):
+    """What one iperf3 flow src -> dst carries, in Mbit/s: for seconds,
+    or for nbytes when given."""
     srv = dst.popen(["iperf3", "-s", "-1", "-p", str(IPERF_PORT + 99)])
     try:
-        time.sleep(1.0)
-        cli = src.popen(["iperf3", "-c", dst.IP(), "-p", str(IPERF_PORT + 99), "-t", str(seconds),
+        wait_listening(dst, [IPERF_PORT + 99])
+        amount = ["-n", str(nbytes)] if nbytes else ["-t", str(seconds)]
+        cli = src.popen(["iperf3", "-c", dst.IP(), "-p", str(IPERF_PORT + 99), *amount,
                          "-J", "--connect-timeout", "5000"])
         res = json.loads(wait_ok(cli, "capacity iperf3", seconds + 30))
         return res["end"]["sum_received"]["bits_per_second"] / 1e6
@@ -158,8 +169,11 @@ class Monitor:
 
 
 def emulation():
-    """vm under virtme-ng (software emulation unless KVM), else native."""
+    """uml (User-Mode Linux, virtual time), vm under virtme-ng (software
+    emulation unless KVM), else native."""
     cmdline = Path("/proc/cmdline").read_text()
+    if "time-travel" in cmdline:
+        return "uml"
     return "vm" if "virtme" in cmdline else "native"
 
 
@@ -186,7 +200,13 @@ def fmt_time(s):
 
 
 def check_capacity(o, exp, tb, params):
-    """Measure the unshaped capacity of the longest path; choose or check the rate."""
+    """Wall clock: measure the unshaped capacity of the longest path and
+    choose or check the rate.  In virtual time CPU work is free, so an
+    unshaped path has no capacity to measure: the rate is the option's."""
+    if o.clock == "virtual":
+        params["rate_mbit"] = o.rate
+        say(f"virtual time: rate {o.rate:g} Mbit/s (no unshaped capacity to measure)")
+        return
     src, dst = exp.pair(tb)
     say(f"capacity check: unshaped iperf3 {src.name} -> {dst.name}, 2 x {o.capacity_seconds} s")
     # the better of two: emulation noise only ever lowers a measurement
@@ -213,6 +233,29 @@ def check_capacity(o, exp, tb, params):
     else:
         say(f"capacity {cap:.1f} Mbit/s: rate {o.rate:g} Mbit/s passes")
     params["rate_mbit"] = o.rate
+
+
+def check_carried(o, exp, tb, params):
+    """One long flow over the shaped longest path: the testbed must carry
+    --carried-fraction of the shaped rate, on every testbed, or every run
+    of the experiment is invalid (recorded; refused without --force)."""
+    src, dst = exp.pair(tb)
+    if o.clock == "virtual":
+        # a quarter of a second's worth: each packet costs the host's time, not the guest's
+        got = iperf_mbit(tb, src, dst, 60, nbytes=max(1 << 20, int(o.rate * 1e6 / 8 / 4)))
+    else:
+        got = iperf_mbit(tb, src, dst, 1)
+    params["carried_mbit"] = round(got, 1)
+    params["carried_fraction"] = round(got / o.rate, 4)
+    if got >= o.carried_fraction * o.rate:
+        say(f"shaped path: one flow carried {got:.1f} of {o.rate:g} Mbit/s")
+        return
+    msg = (f"the shaped path carried {got:.1f} of {o.rate:g} Mbit/s ({got / o.rate:.0%}, less than "
+           f"--carried-fraction {o.carried_fraction:g}): this testbed cannot run at that rate")
+    params["invalid"] = msg
+    if not o.force:
+        raise opt.OptionError(f"--rate {o.rate:g}: {msg} (use --force to record it anyway)")
+    say(f"WARNING: {msg}; running anyway (--force), every run marked invalid")
 
 
 def read_cases():
@@ -248,6 +291,8 @@ def one_run(o, exp, tb, files, mon, bottleneck, key, label, tmp, variants):
     start = RunStart(hosts, {h.name: host_counters(h) for h in hosts}, tb.qdisc_stats(bottleneck),
                      0.0, tmp / "probe.txt" if rep < o.probe_reps and mon else None,
                      read_cases() if cc == "tdctcp" else {})
+    if o.jitter_us:
+        time.sleep(start_jitter_s(o, rep))
     if mon:
         mon.start(tmp / "queue.csv", start.probe_out)
     start.t0 = time.monotonic()
@@ -258,6 +303,14 @@ def one_run(o, exp, tb, files, mon, bottleneck, key, label, tmp, variants):
         with deferred_interrupts():
             goodput = record(files, key, rows, start, mon, tb, bottleneck, tmp)
     return rows, goodput
+
+
+def start_jitter_s(o, rep):
+    """The delay before repetition rep's runs start, in seconds: drawn
+    from --seed and rep alone, so every control of a repetition gets the
+    same (the runs stay paired) and repetitions differ."""
+    import random
+    return random.Random(o.seed * 1_000_003 + rep).uniform(0, o.jitter_us) / 1e6
 
 
 def record(files, key, rows, start, mon, tb, bottleneck, tmp):
@@ -340,7 +393,9 @@ def execute(o, argv):
         "group_name": exp.group_name,
         "reps": o.reps, "rate_mbit": o.rate, "k_pkts": o.k, "buffer_pkts": o.buffer,
         "rto_min_ms": o.rto_min_ms, "kernel": platform.release(),
-        "emulation": emulation(),
+        "kernel_build": platform.version(),
+        "emulation": emulation(), "clock": o.clock, "switch": o.switch,
+        "added_rtt_us": o.rtt_us,
         "source": source_revision(),
         "command": "python3 -m dctestbed " + " ".join(argv),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -360,9 +415,9 @@ def execute(o, argv):
     params["variants"] = {label: params_of(label) for label in o.ccs}
     params["module_params"] = {m: module_params(m) for m in o.modules}
     params["module_srcversion"] = {m: module_srcversion(m) for m in o.modules}
-    cleanup()
+    cleanup(o.switch)
     files = RawFiles(out / "raw")
-    tb, mon = Testbed(exp.topo()), None
+    tb, mon = Testbed(exp.topo(), o.switch), None
     interrupted = None
 
     def on_term(signum, frame):
@@ -377,6 +432,8 @@ def execute(o, argv):
             f"{len(tb.net.switches)} switches")
         check_capacity(o, exp, tb, params)
         tb.shape(o.port())
+        tb.delay_hosts(o.rtt_us)
+        check_carried(o, exp, tb, params)
         bottleneck = exp.bottleneck(tb)
         src, dst = exp.pair(tb)
         rtt_min, rtt_med = base_rtt_us(src, dst)
@@ -409,7 +466,8 @@ def execute(o, argv):
         signal.signal(signal.SIGTERM, old_term)
         # each step on its own: one failing must not keep the next, or the
         # params.json that makes the raw data readable, from happening
-        for step in (variants.restore, mon.close if mon else None, exp.teardown, tb.stop, cleanup):
+        for step in (variants.restore, mon.close if mon else None, exp.teardown, tb.stop,
+                     lambda: cleanup(o.switch)):
             if step is None:
                 continue
             try:

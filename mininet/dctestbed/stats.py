@@ -106,6 +106,108 @@ def paired_ratio_ci(a, b, level=0.95, resamples=10_000, seed=1):
     return float(np.exp(logs.mean())), float(np.exp(low)), float(np.exp(high))
 
 
+def cluster_ci(groups, statistic, level=0.95, resamples=2000, seed=1):
+    """(value, low, high): statistic over all values of groups (a list of
+    per-repetition lists) and its percentile-bootstrap interval, resampling
+    whole repetitions (values inside a repetition are not independent).
+    None when there are fewer than two non-empty groups."""
+    groups = [np.asarray(g, dtype=float) for g in groups if len(g)]
+    if len(groups) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    value = statistic(np.concatenate(groups))
+    draws = np.empty(resamples)
+    for i in range(resamples):
+        pick = rng.integers(0, len(groups), len(groups))
+        draws[i] = statistic(np.concatenate([groups[j] for j in pick]))
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return float(value), float(low), float(high)
+
+
+def _draw_percentiles(groups, q, draws):
+    """The q-th percentile (numpy's 'linear' rule) of the pooled values of
+    each resample in draws (an array resamples x len(groups) of group
+    indices): the values sorted once, each counted as often as its group
+    was drawn, and the two order statistics around rank (n - 1) q / 100
+    interpolated."""
+    values = np.concatenate(groups)
+    label = np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)])
+    order = np.argsort(values, kind="stable")
+    values, label = values[order], label[order]
+    counts = np.zeros((draws.shape[0], len(groups)))
+    np.add.at(counts, (np.arange(draws.shape[0])[:, None], draws), 1)
+    cum = np.cumsum(counts[:, label], axis=1)              # values at or below each, per draw
+    pos = (cum[:, -1] - 1) * q / 100
+    lo = np.floor(pos)
+    hi = np.minimum(lo + 1, cum[:, -1] - 1)
+
+    def kth(k):                                             # the k-th (0-based) pooled value
+        return values[np.minimum((cum <= k[:, None]).sum(axis=1), values.size - 1)]
+
+    a, b = kth(lo), kth(hi)
+    return a + (b - a) * (pos - lo)
+
+
+def cluster_percentile_ci(groups, q, level=0.95, resamples=2000, seed=1):
+    """(value, low, high): the q-th percentile (numpy's) of the pooled
+    values of groups (per-repetition lists) and a percentile-bootstrap
+    interval resampling whole repetitions.  None with fewer than two
+    non-empty groups.  cluster_ci with a percentile, vectorised."""
+    groups = [np.asarray(g, dtype=float) for g in groups if len(g)]
+    if len(groups) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(groups), (resamples, len(groups)))
+    got = _draw_percentiles(groups, q, draws)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(got, [tail, 100 - tail])
+    return float(np.percentile(np.concatenate(groups), q)), float(low), float(high)
+
+
+def paired_percentile_ratio_ci(a_groups, b_groups, q, level=0.95, resamples=2000, seed=1):
+    """(ratio, low, high) of the q-th percentiles of a and b over paired
+    repetitions, resampling the same repetition indices on both sides.
+    None with fewer than two complete pairs."""
+    pairs = [(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+             for x, y in zip(a_groups, b_groups, strict=False) if len(x) and len(y)]
+    if len(pairs) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(pairs), (resamples, len(pairs)))
+    num = _draw_percentiles([x for x, _ in pairs], q, draws)
+    den = _draw_percentiles([y for _, y in pairs], q, draws)
+    ratios = num / den
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(ratios, [tail, 100 - tail])
+    value = (np.percentile(np.concatenate([x for x, _ in pairs]), q)
+             / np.percentile(np.concatenate([y for _, y in pairs]), q))
+    return float(value), float(low), float(high)
+
+
+def paired_cluster_ratio_ci(a_groups, b_groups, statistic, level=0.95, resamples=2000, seed=1):
+    """(ratio, low, high): statistic(a) / statistic(b) over paired
+    repetitions (a_groups[i] and b_groups[i] ran under the same seed), with
+    a bootstrap interval that resamples repetition indices, the same ones
+    for both sides.  None with fewer than two complete pairs."""
+    pairs = [(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+             for x, y in zip(a_groups, b_groups, strict=False) if len(x) and len(y)]
+    if len(pairs) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+
+    def ratio(idx):
+        num = statistic(np.concatenate([pairs[j][0] for j in idx]))
+        den = statistic(np.concatenate([pairs[j][1] for j in idx]))
+        return num / den if den else float("nan")
+
+    value = ratio(range(len(pairs)))
+    draws = np.array([ratio(rng.integers(0, len(pairs), len(pairs))) for _ in range(resamples)])
+    tail = (1 - level) / 2 * 100
+    low, high = np.nanpercentile(draws, [tail, 100 - tail])
+    return float(value), float(low), float(high)
+
+
 def cdf(values):
     """Empirical CDF: (sorted xs, ys) with ys[i - 1] = i / n for i in 1..n."""
     xs = sorted(values)

@@ -1,10 +1,11 @@
 """A running Mininet network with the testbed's port and host settings.
 
-Testbed(topo) builds the network with Open vSwitch (no controller),
-turns segmentation offloads off on every interface and gives access to
-what experiments change between runs: the switch ports' RED
-configuration, each host's congestion control, ECN and minimum RTO.
-stop() tears everything down; cleanup() removes what a killed run left.
+Testbed(topo) builds the network with Open vSwitch (no controller) or
+Linux bridges, turns segmentation offloads off on every interface and
+gives access to what experiments change between runs: the switch ports'
+RED configuration, each host's congestion control, ECN and minimum RTO,
+and a delay on every host's port for the base RTT.  stop() tears
+everything down; cleanup() removes what a killed run left.
 """
 
 import json
@@ -18,6 +19,7 @@ from mininet.link import Link
 from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.node import OVSBridge, OVSSwitch
+from mininet.nodelib import LinuxBridge
 
 from dctestbed import ovs
 from dctestbed.port import offloads_off
@@ -68,32 +70,45 @@ def leftover_pids(proc=Path("/proc")):
     return pids
 
 
-def cleanup():
+def cleanup(switch="ovs"):
     """Remove what an earlier run left: its traffic programs, namespaces,
-    veths and OVS bridges (mn -c)."""
+    veths, bridges and OVS bridges (mn -c)."""
     for pid in leftover_pids():
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
     setLogLevel("error")
-    try:
-        ovs.start()
-    except ovs.OvsError:
-        pass
+    if switch == "ovs":
+        try:
+            ovs.start()
+        except ovs.OvsError:
+            pass
     mn_cleanup()
 
 
 class Testbed:
-    def __init__(self, topo):
+    def __init__(self, topo, switch="ovs"):
+        """switch: "ovs" (Open vSwitch, kernel datapath) or "bridge" (Linux
+        bridges, which Open vSwitch's upcall threads need no CPU count for:
+        the virtual-time testbed's)."""
+        if switch not in ("ovs", "bridge"):
+            raise ValueError(f"switch must be ovs or bridge (got {switch!r})")
         self.topo = topo
+        self.switch = switch
         self.net = None
 
     def start(self):
         setLogLevel("error")
-        ovs.start()
         multipath = hasattr(self.topo, "install_routes")
-        self.net = Mininet(topo=self.topo, switch=OVSSwitch if multipath else OVSBridge,
+        if self.switch == "ovs":
+            ovs.start()
+            kind = OVSSwitch if multipath else OVSBridge
+        else:
+            if multipath:
+                raise ValueError("the fat-tree's multipath needs Open vSwitch")
+            kind = LinuxBridge
+        self.net = Mininet(topo=self.topo, switch=kind,
                            controller=None, link=Link, autoSetMacs=True, waitConnected=False)
         self.net.start()
         if multipath:
@@ -132,6 +147,21 @@ class Testbed:
 
     def unshape(self):
         self._tc_batch([f"qdisc del dev {dev} root" for dev in self.switch_ports()], force=True)
+
+    def delay_hosts(self, rtt_us):
+        """A base RTT of rtt_us between any two hosts: netem holds each
+        packet rtt_us / 2 on its sender's port (data one way, ACKs the
+        other), off the switch ports whose queues are measured."""
+        if not rtt_us:
+            return
+        for h in self.net.hosts:
+            for intf in h.intfList():
+                if intf.name == "lo":
+                    continue
+                out = h.cmd(f"tc qdisc replace dev {intf.name} root netem delay {rtt_us / 2:g}us "
+                            "limit 100000 && echo ok")
+                if not out.strip().endswith("ok"):
+                    raise RuntimeError(f"{h.name}: netem delay on {intf.name}: {out.strip()[-300:]}")
 
     def init_hosts(self, rto_min_ms=None):
         """Every host: ECN off by default (the DCTCP family negotiates it

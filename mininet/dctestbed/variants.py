@@ -8,12 +8,20 @@ parameter another variant changes) just before it starts.  The label is
 what reports show; the module name is what sockets select.
 """
 
+import os
 import re
 import subprocess
 from pathlib import Path
 
 SYS_MODULE = Path("/sys/module")
 TOP = Path(__file__).resolve().parents[2]
+
+
+def module_file(cc):
+    """This tree's build of the module for cc: in the tree, or where the
+    testbed kept the build for the kernel it runs (DCTESTBED_MODULE_DIR,
+    the User-Mode Linux testbed's)."""
+    return Path(os.environ.get("DCTESTBED_MODULE_DIR") or TOP) / f"tcp_{cc}.ko"
 _ITEM = re.compile(r"^([a-z_][a-z0-9_]*)=([^:=\s]+)$")
 
 
@@ -49,7 +57,7 @@ def modules(labels):
 def known_params(cc):
     """Parameter names of a congestion control module: this tree's .ko,
     else the loaded module, else modinfo of the installed one."""
-    ko = TOP / f"tcp_{cc}.ko"
+    ko = module_file(cc)
     sysdir = SYS_MODULE / f"tcp_{cc}" / "parameters"
     if not ko.exists() and sysdir.is_dir():
         return {p.name for p in sysdir.iterdir()}

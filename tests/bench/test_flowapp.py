@@ -14,6 +14,8 @@ def server():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     threading.Thread(target=flowapp.serve, args=(port,), daemon=True).start()
+    # listening before the test connects (a flow starting at t = 0 does not retry)
+    flowapp._connect("127.0.0.1", port, retry_s=5).close()
     return port
 
 

@@ -12,7 +12,7 @@ def check(argv):
     (["incast", "--k", "100"], "--k 100"),                   # K not below the 100-packet buffer
     (["incast", "--k", "30", "--buffer", "20"], "--k 30"),
     (["incast", "--k", "0"], "--k 0"),
-    (["incast", "--n", "4,65"], "--n 65"),                   # more workers than the star has
+    (["incast", "--n", "4,129"], "--n 129"),                 # more workers than the star has
     (["incast", "--n", "0"], "--n 0"),
     (["incast", "--bytes", "3", "--n", "4"], "--bytes 3"),
     (["incast", "--rate", "0"], "--rate 0"),
@@ -30,7 +30,7 @@ def check(argv):
     (["incast", "--safe-fraction", "2"], "--safe-fraction 2"),
     (["incast", "--background", "9"], "--background 9"),
     (["incast", "--background", "-1"], "--background -1"),
-    (["incast", "--n", "60", "--background", "5"], "--background 5"),   # 66 hosts
+    (["incast", "--n", "125", "--background", "5"], "--background 5"),  # 131 hosts
     (["queue-buildup", "--background", "2"], "--background 2"),
     (["incast", "--cc", "dctcp,tdctcp:t_low_us"], "--cc tdctcp:t_low_us"),
     (["incast", "--monitor-ab", "--no-monitor"], "--monitor-ab"),

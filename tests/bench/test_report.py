@@ -387,3 +387,32 @@ def test_tdctcp_case_counts_become_a_table_of_shares(tmp_path):
     md = report.render_markdown(s, [])
     line = next(x for x in md.splitlines() if x.startswith("| dctcp | 4 | 100 |"))
     assert "| 20.0 % | 0.0 % | 0.0 % | 80.0 % |" in line
+
+
+def test_virtual_time_and_an_invalid_run_are_said():
+    params = dict(clock="virtual", added_rtt_us=100, carried_mbit=950.0, carried_fraction=0.95,
+                  rate_mbit=1000)
+    text = report._testbed(params, [])
+    assert "in virtual time (User-Mode Linux" in text and "HZ = 100" in text
+    assert "carried 950 Mbit/s (95.0 % of the shaped rate)" in text
+    assert "unshaped capacity" not in text and "INVALID" not in text
+    params["invalid"] = "the shaped path carried 500 of 1000 Mbit/s"
+    assert report._testbed(params, []).startswith("**INVALID: the shaped path carried 500")
+
+
+def test_controls_are_compared_with_dctcp_over_paired_repetitions(full):
+    d, w, _ = full
+    _, by_key = entries(d)
+    for g in GROUPS:
+        assert "vs_dctcp" not in by_key[("dctcp", g)]
+        v = by_key[("cubic", g)]["vs_dctcp"]
+        # cubic's synthetic queries are drawn with twice dctcp's spread
+        want = stats.percentile(w[("cubic", g)]["query"], 99) / stats.percentile(w[("dctcp", g)]["query"], 99)
+        assert v["p99"][0] == pytest.approx(want, rel=1e-3)
+        assert v["p99"][1] <= v["p99"][0] <= v["p99"][2]
+        assert report.verdict(v["p99"]) in ("higher (worse)", "inconclusive")
+    md = (d / "report.md").read_text()
+    assert "## Against dctcp: query completion and goodput" in md
+    assert report.verdict((0.9, 0.85, 0.95)) == "lower (better)"
+    assert report.verdict((1.1, 1.05, 1.15), lower_is_better=False) == "higher (better)"
+    assert report.verdict((1.0, 0.9, 1.1)) == "inconclusive"

@@ -111,3 +111,26 @@ def test_module_srcversion_reads_sysfs(tmp_path, monkeypatch):
     (tmp_path / "tcp_xdctcp" / "srcversion").write_text("ABCDEF0123456789ABCDEF0\n")
     assert variants.module_srcversion("xdctcp") == "ABCDEF0123456789ABCDEF0"
     assert variants.module_srcversion("tdctcp") is None      # not loaded
+
+
+def test_start_jitter_is_paired_across_controls_and_varies_with_the_repetition():
+    from dctestbed import options
+    o = options.parse(["incast", "--jitter-us", "1000", "--seed", "3"], clock_name="virtual")
+    a, b = runner.start_jitter_s(o, 0), runner.start_jitter_s(o, 1)
+    assert a == runner.start_jitter_s(o, 0) and a != b
+    assert 0 <= a <= 0.001 and 0 <= b <= 0.001
+    o.seed = 4
+    assert runner.start_jitter_s(o, 0) != a
+
+
+def test_virtual_time_defaults():
+    from dctestbed import options
+    v = options.parse(["incast"], clock_name="virtual")
+    assert (v.rate, v.rtt_us, v.switch) == (1000.0, 100.0, "bridge")
+    w = options.parse(["incast"], clock_name="wall")
+    assert (w.rate, w.rtt_us, w.switch) == (None, 0.0, "ovs")
+    f = options.parse(["fattree"], clock_name="virtual")
+    with pytest.raises(options.OptionError, match="--switch bridge"):
+        options.check(f, environment=False)
+    options.check(options.parse(["fattree", "--switch", "ovs"], clock_name="virtual"),
+                  environment=False)

@@ -123,3 +123,55 @@ def test_paired_ratio_ci():
         stats.paired_ratio_ci([1], [1])
     with pytest.raises(ValueError):
         stats.paired_ratio_ci([1, 0], [1, 1])
+
+
+def test_cluster_ci_resamples_repetitions():
+    import numpy as np
+    reps = [[10, 11, 12], [20, 21, 22], [30, 31, 32]]
+    value, lo, hi = stats.cluster_ci(reps, lambda x: float(np.percentile(x, 50)))
+    assert value == 21
+    assert 11 <= lo < value < hi <= 31
+    assert stats.cluster_ci(reps, np.median) == (value, lo, hi)         # seeded
+    tight = stats.cluster_ci([[5, 5], [5, 5], [5, 5]], np.median)
+    assert tight == (5.0, 5.0, 5.0)
+    assert stats.cluster_ci([[1, 2]], np.median) is None
+
+
+def test_paired_cluster_ratio_ci():
+    import numpy as np
+    base = [[10, 12], [20, 22], [30, 33], [40, 41], [50, 52]]
+    faster = [[x * 0.8 for x in r] for r in base]          # every repetition 20 % lower
+    r, lo, hi = stats.paired_cluster_ratio_ci(faster, base, np.median)
+    assert r == pytest.approx(0.8) and lo == pytest.approx(0.8) and hi == pytest.approx(0.8)
+    noisy = [[x * f for x in rr] for rr, f in zip(base, (0.7, 1.3, 0.8, 1.2, 1.0), strict=True)]
+    r, lo, hi = stats.paired_cluster_ratio_ci(noisy, base, np.median)
+    assert lo < 1 < hi
+    assert stats.paired_cluster_ratio_ci([[1]], [[1]], np.median) is None
+
+
+def test_percentile_cis_agree_with_the_generic_bootstrap():
+    import numpy as np
+    rng = np.random.default_rng(7)
+    reps = [list(rng.exponential(10, 9) + 8) for _ in range(10)]
+    other = [[x * 1.1 for x in r] for r in reps]
+    for q in (50, 99):
+        fast = stats.cluster_percentile_ci(reps, q, resamples=4000)
+        slow = stats.cluster_ci(reps, lambda x, q=q: float(np.percentile(x, q)), resamples=4000)
+        assert fast[0] == pytest.approx(slow[0])
+        # the same rule on every draw: the same distribution of draws, other random numbers
+        assert fast[1] == pytest.approx(slow[1], rel=0.05) and fast[2] == pytest.approx(slow[2], rel=0.05)
+        assert fast[1] == pytest.approx(slow[1], rel=0.1) and fast[2] == pytest.approx(slow[2], rel=0.1)
+        r, lo, hi = stats.paired_percentile_ratio_ci(other, reps, q)
+        assert r == pytest.approx(1.1) and lo == pytest.approx(1.1) and hi == pytest.approx(1.1)
+    assert stats.cluster_percentile_ci([[1, 2]], 50) is None
+
+
+def test_draw_percentiles_match_numpy_on_each_draw():
+    import numpy as np
+    rng = np.random.default_rng(3)
+    groups = [rng.exponential(5, int(n)) for n in rng.integers(1, 12, 8)]
+    draws = rng.integers(0, len(groups), (50, len(groups)))
+    for q in (0, 1, 50, 95, 99, 100):
+        got = stats._draw_percentiles(groups, q, draws)
+        want = [np.percentile(np.concatenate([groups[j] for j in d]), q) for d in draws]
+        assert got == pytest.approx(want)

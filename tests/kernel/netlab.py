@@ -18,12 +18,12 @@ TOP = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(TOP / "mininet"))
 
 from dctestbed.port import RedPort, offloads_off  # noqa: E402
-from dctestbed.variants import write_params  # noqa: E402
+from dctestbed.variants import module_file, write_params  # noqa: E402
 from pyroute2 import IPRoute  # noqa: E402
 from pyroute2.netns import setns  # noqa: E402
 
 CCS = ("xdctcp", "tdctcp")
-KO = {cc: TOP / f"tcp_{cc}.ko" for cc in CCS}
+KO = {cc: module_file(cc) for cc in CCS}
 # what non-initial namespaces may choose as their default (the kernel
 # forgets a module's place in this list when the module is unloaded)
 ALLOWED = "reno cubic dctcp xdctcp tdctcp"
