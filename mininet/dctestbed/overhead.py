@@ -9,34 +9,24 @@ bootstrap confidence interval over the pairs.
 """
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
-from dctestbed import options, stats
+from dctestbed import analysis, options, stats
 from dctestbed.reproduce import Run, fct_pct, goodput
 
 WITH, WITHOUT = options.MONITOR_ARMS
 
 
-def sample_rates(run_dir):
-    """{(run label, rep): queue samples per second} from runs.csv."""
-    out = {}
-    path = Path(run_dir) / "raw" / "runs.csv"
-    with path.open(newline="") as f:
-        for r in csv.DictReader(f):
-            out[(r["cc"], int(r["rep"]))] = int(r["queue_samples"]) / float(r["duration_s"])
-    return out
-
-
 def pairs(run, label, group, metric):
     """[(with, without)] of metric per repetition where both arms have it."""
+    without = {r.rep: r for r in analysis.repetitions(run.data, label + WITHOUT, group)}
     out = []
-    for rep in run.reps(label + WITH, group):
-        a = metric(run, (label + WITH, group, rep))
-        b = metric(run, (label + WITHOUT, group, rep))
-        if a is not None and b is not None:
-            out.append((a, b))
+    for rep in analysis.repetitions(run.data, label + WITH, group):
+        if rep.rep in without:
+            a, b = metric(rep), metric(without[rep.rep])
+            if a is not None and b is not None:
+                out.append((a, b))
     return out
 
 
@@ -61,7 +51,6 @@ def render(run_dir):
     if not labels:
         raise ValueError(f"{run_dir}: not a --monitor-ab run (no '{WITH}' labels)")
     group = str(params["groups"][0])
-    rates = sample_rates(run_dir)
     median_qct = fct_pct("query", 50)
     rows = ["| cc | pairs | median QCT with / without, ms | ratio [95 % CI] | | "
             "goodput with / without, Mbit/s | ratio [95 % CI] | | queue samples/s |",
@@ -71,7 +60,8 @@ def render(run_dir):
         q, g = pairs(run, label, group, median_qct), pairs(run, label, group, goodput)
         pooled["qct"] += q
         pooled["goodput"] += g
-        hz = [v for (c, _), v in rates.items() if c == label + WITH]
+        hz = [r.queue_samples_per_s() for r in analysis.repetitions(run.data, label + WITH, group)
+              if r.queue_samples_per_s() is not None]
         cells = [label, str(len(q)),
                  f"{stats.percentile([a for a, _ in q], 50):.0f} / "
                  f"{stats.percentile([b for _, b in q], 50):.0f}" if q else "-", *cost(q),

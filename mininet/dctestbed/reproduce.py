@@ -17,7 +17,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from dctestbed import report, stats
+from dctestbed import analysis, report, stats
 
 TOP = Path(__file__).resolve().parents[2]
 RATE_MBIT, K_PKTS, BUFFER_PKTS = 20, 20, 100
@@ -68,61 +68,30 @@ def plan_lines():
 # ---------------------------------------------------------------- raw data
 
 class Run:
-    """One run directory's raw data, per (cc, group, rep)."""
+    """One run directory, read once by analysis.load()."""
 
     def __init__(self, path):
         self.path = Path(path)
-        self.params = json.loads((self.path / "params.json").read_text())
-        self.fct = defaultdict(lambda: defaultdict(list))     # key -> kind -> [(size, us)]
-        self.queue = defaultdict(lambda: ([], []))           # key -> (t_s, qlen_pkts)
-        self.srtt = defaultdict(list)
-        self.goodput = {}
-        self.counters = defaultdict(lambda: defaultdict(float))
-        self.flows = defaultdict(lambda: defaultdict(list))   # key -> flow -> [Mbit/s]
-        self.cases = defaultdict(lambda: defaultdict(int))
-        skipped, first_queries = {}, set()
-        raw = self.path / "raw"
-
-        def key(r):
-            return r["cc"], r["group"], int(r["rep"])
-
-        def add_fct(r):
-            kind = report.completion_kind(self.params, r, first_queries)
-            self.fct[key(r)][kind].append((int(float(r["size_bytes"])), float(r["fct_us"])))
-
-        def add_queue(r):
-            ts, qs = self.queue[key(r)]
-            ts.append(float(r["t_s"]))
-            qs.append(float(r["qlen_pkts"]))
-
-        def add_counter(r):
-            self.counters[key(r)][r["name"]] += float(r["value"])
-
-        def add_flow(r):
-            self.flows[key(r)][r["flow"]].append(float(r["mbit"]))
-
-        def add_case(r):
-            self.cases[key(r)][int(r["case"])] += int(r["count"])
-
-        for name, fn in (
-                ("completions", add_fct),
-                ("queue", add_queue),
-                ("probe", lambda r: self.srtt[key(r)].append(float(r["srtt_us"]))),
-                ("runs", lambda r: self.goodput.__setitem__(key(r), float(r["goodput_mbit"]))),
-                ("counters", add_counter), ("flows", add_flow), ("cases", add_case)):
-            report._scan(raw / f"{name}.csv", fn, skipped)
-
-    def reps(self, cc, group=""):
-        return sorted(r for c, g, r in self.goodput if c == cc and g == str(group))
+        self.data = analysis.load(self.path)
+        self.params = self.data["params"]
 
     def per_rep(self, cc, group, metric):
-        """metric(run, key) for each repetition, skipping those without data."""
+        """metric(repetition) for each repetition, skipping those without data."""
         out = []
-        for rep in self.reps(cc, group):
-            v = metric(self, (cc, str(group), rep))
+        for rep in analysis.repetitions(self.data, cc, group):
+            v = metric(rep)
             if v is not None and not (isinstance(v, float) and math.isnan(v)):
                 out.append(v)
         return out
+
+    def cases(self, cc):
+        """{tdctcp case: decisions} of cc summed over its groups and repetitions."""
+        total = defaultdict(int)
+        for g in self.params["groups"]:
+            for rep in analysis.repetitions(self.data, cc, g):
+                for c, n in rep.cases().items():
+                    total[c] += n
+        return total
 
     def valid(self):
         """None if the path could carry its shaped rate, else why not."""
@@ -138,54 +107,48 @@ class Run:
         return None
 
 
-# metrics of one repetition: f(run, key) -> number or None
+# metrics of one repetition (an analysis.Repetition) -> number or None
 
 def fct_pct(kind, p):
-    def f(run, key):
-        xs = [us for _, us in run.fct[key].get(kind, [])]
+    def f(rep):
+        xs = rep.completions(kind)
         return stats.percentile(xs, p) / 1000 if xs else None
     return f
 
 
 def fct_mean(kind, bucket=None):
-    def f(run, key):
-        xs = [us for size, us in run.fct[key].get(kind, [])
-              if bucket is None or report.size_label(size) == bucket]
+    def f(rep):
+        xs = rep.completions(kind, bucket)
         return sum(xs) / len(xs) / 1000 if xs else None
     return f
 
 
-def queue_mean(run, key):
-    """The run's queue, each sample weighted by the time to the next."""
-    if key not in run.queue:
-        return None
-    ts, qs = run.queue[key]
-    weights = stats.hold_weights(ts)
-    return stats.weighted_mean(qs, weights) if weights.sum() > 0 else sum(qs) / len(qs)
+def queue_mean(rep):
+    return rep.queue_mean()
 
 
-def goodput(run, key):
-    return run.goodput.get(key)
+def goodput(rep):
+    return rep.goodput_mbit()
 
 
-def timeouts(run, key):
-    return run.counters[key].get("TcpExtTCPTimeouts", 0.0) if key in run.counters else None
+def timeouts(rep):
+    return rep.counter("TcpExtTCPTimeouts")
 
 
-def long_tput(run, key):
+def long_tput(rep):
     """Sum over the long flows of each flow's mean interval throughput."""
-    flows = run.flows.get(key)
+    flows = rep.flow_mbit()
     return sum(sum(v) / len(v) for v in flows.values()) if flows else None
 
 
-def rtt_mean(run, key):
-    s = run.srtt.get(key)
-    return sum(s) / len(s) / 1000 if s else None
+def rtt_mean(rep):
+    s = rep.srtt_us()
+    return float(s.mean()) / 1000 if len(s) else None
 
 
-def rtt_p99(run, key):
-    s = run.srtt.get(key)
-    return stats.percentile(s, 99) / 1000 if s else None
+def rtt_p99(rep):
+    s = rep.srtt_us()
+    return stats.percentile(s, 99) / 1000 if len(s) else None
 
 
 # ---------------------------------------------------------------- cells and verdicts
@@ -485,15 +448,12 @@ class Report:
         lines = ["| run | variant | decisions | " + " | ".join(report.CASE_NAMES) + " |",
                  "|" + "---|" * (3 + len(report.CASE_NAMES))]
         for name, run in self.runs.items():
-            per = defaultdict(lambda: defaultdict(int))
-            for (cc, _, _), cases in run.cases.items():
-                for c, n in cases.items():
-                    per[cc][c] += n
             for cc in run.params["ccs"]:
-                if cc not in per:
+                cases = run.cases(cc)
+                if not cases:
                     continue
-                total = sum(per[cc].values())
-                shares = [f"{100 * per[cc][c] / total:.1f}" if total else "-" for c in range(1, 9)]
+                total = sum(cases.values())
+                shares = [f"{100 * cases[c] / total:.1f}" if total else "-" for c in range(1, 9)]
                 lines.append(f"| {name} | `{cc}` | {total} | " + " | ".join(shares) + " |")
         return lines
 

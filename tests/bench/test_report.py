@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from dctestbed import report, stats
+from dctestbed import analysis, report, stats
 
 CCS = ["dctcp", "cubic"]
 GROUPS = ["4", "8"]
@@ -175,7 +175,7 @@ def test_probe_flows_by_their_size_web_flows_apart(full):
     for key, e in by_key.items():
         assert list(e["fct_by_size"]) == ["2KB", "50KB", "1MB", "10MB"]
         for size, (label, s) in zip(PROBE_SIZES, e["fct_by_size"].items(), strict=True):
-            assert label == report.size_label(size)
+            assert label == analysis.size_label(size)
             assert s["count"] == REPS
             assert s["p50"] == pytest.approx(stats.percentile(w[key][size], 50), abs=1e-3)
             assert s["ideal_us"] == pytest.approx(frames_us(size) + RTT)
@@ -188,7 +188,7 @@ def test_probe_flows_by_their_size_web_flows_apart(full):
 def test_older_fattree_runs_split_flow_rows_by_size(tmp_path):
     make_run(tmp_path / "new", experiment_name="fattree")
     make_run(tmp_path / "old", experiment_name="fattree", flow_kind="flow")
-    new, old = report.summarize(tmp_path / "new"), report.summarize(tmp_path / "old")
+    new, old = analysis.summarize(tmp_path / "new"), analysis.summarize(tmp_path / "old")
     assert old["results"] == new["results"]
     assert {k for e in old["results"] for k in e["completions"]} == {"query", "cold", "short",
                                                                      "probe", "web"}
@@ -322,17 +322,17 @@ def test_interrupted_runs_say_so_and_tolerate_missing_points(tmp_path):
 
 def test_a_directory_without_params_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="params.json"):
-        report.summarize(tmp_path)
+        analysis.summarize(tmp_path)
     (tmp_path / "params.json").write_text(json.dumps({"experiment": "incast"}))
     with pytest.raises(ValueError, match="ccs"):
-        report.summarize(tmp_path)
+        analysis.summarize(tmp_path)
 
 
 def test_size_labels_and_web_bins():
-    assert [report.size_label(x) for x in (2_000, 50_000, 1_000_000, 10_000_000, 1500)] == \
+    assert [analysis.size_label(x) for x in (2_000, 50_000, 1_000_000, 10_000_000, 1500)] == \
         ["2KB", "50KB", "1MB", "10MB", "1500B"]
-    assert report.web_bin(100_000) == "≤100KB" and report.web_bin(100_001) == "100KB–10MB"
-    assert report.web_bin(10_000_001) == ">10MB"
+    assert analysis.web_bin(100_000) == "≤100KB" and analysis.web_bin(100_001) == "100KB–10MB"
+    assert analysis.web_bin(10_000_001) == ">10MB"
 
 
 def test_a_forced_run_shows_its_warning():
@@ -354,9 +354,9 @@ def test_jain_counts_only_the_time_every_flow_ran():
     share equally, so the index is 1 although b's whole-run mean differs."""
     a = [(t, 10.0 if 5 <= t <= 10 else 20.0) for t in range(0, 16)]
     b = [(t, 10.0) for t in range(5, 11)]
-    out = report._long_flows({(0, "a"): a, (0, "b"): b})
+    out = analysis._long_flows({(0, "a"): a, (0, "b"): b})
     assert out["jain"] == 1.0
-    unfair = report._long_flows({(0, "a"): [(t, 15.0) for t in range(5, 11)], (0, "b"): b})
+    unfair = analysis._long_flows({(0, "a"): [(t, 15.0) for t in range(5, 11)], (0, "b"): b})
     assert unfair["jain"] < 1.0
 
 
@@ -371,7 +371,7 @@ def test_gzipped_raw_files_are_read_like_plain_ones(tmp_path):
         with open(src, "rb") as f, gzip.open(str(src) + ".gz", "wb") as g:
             g.write(f.read())
         src.unlink()
-    a, b = report.summarize(plain), report.summarize(packed)
+    a, b = analysis.summarize(plain), analysis.summarize(packed)
     assert a["results"] == b["results"]
 
 
@@ -380,7 +380,7 @@ def test_tdctcp_case_counts_become_a_table_of_shares(tmp_path):
     make_run(d)
     rows = [("dctcp", "4", rep, c, 10 * c if c in (1, 4) else 0) for rep in range(REPS) for c in range(1, 9)]
     _write(d / "raw" / "cases.csv", ["cc", "group", "rep", "case", "count"], rows)
-    s = report.summarize(d)
+    s = analysis.summarize(d)
     e = next(e for e in s["results"] if e["cc"] == "dctcp" and e["group"] == "4")
     assert e["tdctcp_cases"] == {"1": 20, "2": 0, "3": 0, "4": 80, "5": 0, "6": 0, "7": 0, "8": 0}
     assert all("tdctcp_cases" not in x for x in s["results"] if x is not e)
@@ -410,9 +410,44 @@ def test_controls_are_compared_with_dctcp_over_paired_repetitions(full):
         want = stats.percentile(w[("cubic", g)]["query"], 99) / stats.percentile(w[("dctcp", g)]["query"], 99)
         assert v["p99"][0] == pytest.approx(want, rel=1e-3)
         assert v["p99"][1] <= v["p99"][0] <= v["p99"][2]
-        assert report.verdict(v["p99"]) in ("higher (worse)", "inconclusive")
+        assert analysis.verdict(v["p99"]) in ("higher (worse)", "inconclusive")
     md = (d / "report.md").read_text()
     assert "## Against dctcp: query completion and goodput" in md
-    assert report.verdict((0.9, 0.85, 0.95)) == "lower (better)"
-    assert report.verdict((1.1, 1.05, 1.15), lower_is_better=False) == "higher (better)"
-    assert report.verdict((1.0, 0.9, 1.1)) == "inconclusive"
+    assert analysis.verdict((0.9, 0.85, 0.95)) == "lower (better)"
+    assert analysis.verdict((1.1, 1.05, 1.15), lower_is_better=False) == "higher (better)"
+    assert analysis.verdict((1.0, 0.9, 1.1)) == "inconclusive"
+
+
+def test_each_repetition_is_read_apart(full):
+    """analysis.repetitions: the per-run figures paired comparisons use
+    (reproduce.py and overhead.py), from the same single reading."""
+    d, w, _ = full
+    data = analysis.load(d)
+    for (cc, g), written in w.items():
+        reps = analysis.repetitions(data, cc, g)
+        assert [r.rep for r in reps] == list(range(REPS))
+        for r in reps:
+            assert sorted(r.completions("query")) == sorted(written[("query", r.rep)])
+            assert r.completions("cold") == [COLD_US + r.rep]
+            assert r.completions("probe", "1MB") == [written[1_000_000][r.rep]]
+            assert r.goodput_mbit() == written["goodput"][r.rep]
+            # two hosts per repetition, in the order they were written
+            timeouts = written["TcpExtTCPTimeouts"][2 * r.rep:2 * r.rep + 2]
+            assert r.counter("TcpExtTCPTimeouts") == sum(timeouts)
+            assert r.counter("NoSuchCounter") == 0.0
+            samples = [(t, q) for rep, t, q in written["queue"] if rep == r.rep]
+            held = [t1 - t0 for (t0, _), (t1, _) in itertools.pairwise(samples)] + [0.0]
+            mean = sum(q * h for (_, q), h in zip(samples, held, strict=True)) / sum(held)
+            assert r.queue_mean() == pytest.approx(mean)
+            assert list(r.srtt_us()) == written["srtt"][120 * r.rep:120 * (r.rep + 1)]
+            assert sorted(sum(v) / len(v) for v in r.flow_mbit().values()) == sorted(FLOW_MBIT[r.rep])
+    assert analysis.repetitions(data, "reno", "4") == []
+
+
+def test_one_reading_of_the_raw_files():
+    """Only analysis.py parses raw/*.csv: the report, the plots, the
+    reproduction and the overhead report consume what it read."""
+    pkg = Path(analysis.__file__).parent
+    for name in ("report.py", "plots.py", "reproduce.py", "overhead.py"):
+        text = (pkg / name).read_text()
+        assert "completions.csv" not in text and "DictReader" not in text, name
