@@ -180,9 +180,25 @@ step_kernel() {
 }
 
 # The virtual-time testbed (User-Mode Linux, built by scripts/uml-kernel.sh
-# on first use): the same small incast on an idle and on a fully loaded host
+# on first use): the in-kernel tests whose result depends on throughput or
+# timing (marked virtual) and the routed fat-tree (tests/virtual) in one
+# boot; then the same small incast on an idle and on a fully loaded host
 # must give the same medians within 2 %.
 step_virtual() {
+	local out="$top/results/kernel-tests-uml"
+	echo "== virtual: the throughput- and timing-dependent kernel tests and the fat-tree, in virtual time"
+	rm -f "$out/pytest.log"
+	TESTBED=uml scripts/vm-run.sh --timeout "${VIRTUAL_VM_TIMEOUT:-1500}" --memory 2G \
+		--log-dir "$out" -- tests/virtual/run.sh || true
+	if [ -f "$out/pytest.log" ]; then
+		tally "$out/pytest.log" "virtual-time kernel tests (log: $out/pytest.log, dmesg: $out/dmesg.log)"
+	else
+		fail "virtual-time kernel tests did not run (see the output above)"
+	fi
+	step_host_load
+}
+
+step_host_load() {
 	local out="$top/results/kernel-tests-uml/host-load" log="$log_dir/host-load.log"
 	echo "== virtual: an incast in virtual time, on an idle host and with every host core busy"
 	if scripts/host-load.sh --check --out "$out" >"$log" 2>&1; then

@@ -9,7 +9,8 @@
 #          in-kernel tests run (iperf3, iproute2, ethtool, ...)
 #   uml    what building the User-Mode Linux kernel of the virtual-time
 #          testbed from linux-source needs (scripts/uml-kernel.sh), and
-#          the testbed's tools (as vm, without QEMU)
+#          the testbed's tools (as vm, without QEMU; bridge-utils for
+#          Mininet's Linux bridges)
 #
 # With no argument, all three.
 set -euo pipefail
@@ -22,7 +23,8 @@ vm_pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	python3-matplotlib)
 uml_pkgs=(build-essential make gcc flex bison bc libelf-dev xz-utils linux-source
 	busybox-static iperf3 iproute2 ethtool kmod iputils-ping procps trace-cmd python3-pytest
-	tcpdump python3-pyroute2 mininet openvswitch-switch python3-matplotlib util-linux)
+	tcpdump python3-pyroute2 mininet openvswitch-switch python3-matplotlib util-linux
+	bridge-utils)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }

@@ -2,10 +2,12 @@
 8 edge switches, 16 hosts) with static multipath routing, as plain data.
 
 Addressing: host h of edge switch e in pod p is 10.p.e.(h+2)/8.  Routing
-is per destination host: down-links are fixed, up-links form a select
-group (one bucket per up-port), so different flows between two pods take
-different core switches.  Nothing here imports Mininet; topo.py builds
-the Mininet network from it and openflow() turns it into OVS rules.
+is per destination host: down-links are fixed, up-links are shared by
+flows, so different flows between two pods take different core switches.
+Nothing here imports Mininet; topo.py builds the Mininet network from it.
+Two ways to forward: openflow() gives Open vSwitch rules (up-links in a
+select group), l3() a routed fabric (each switch an IPv4 router with
+equal-cost multipath over its up-links, as datacenters route fat-trees).
 """
 
 from dataclasses import dataclass, field
@@ -127,3 +129,85 @@ def openflow(tree, switch):
             field_ = "nw_dst" if proto == "ip" else "arp_tpa"
             flows.append(f"priority=100,{proto},{field_}={dst.ip},actions={action}")
     return groups, flows
+
+
+# the routed fabric: switch-to-switch link i is the /31 169.254.i.0/31
+# (the lower address on the link's first switch); every port that faces a
+# host carries the edge switch's gateway address and answers ARP for the
+# rest of 10.0.0.0/8 (proxy ARP), so hosts keep one on-link /8 as with
+# Open vSwitch and need no gateway
+LINK_NET = "169.254"
+
+
+@dataclass
+class Router:
+    """One switch of the routed fabric: addresses per port, and the
+    routes, each a destination prefix with its next hops (port,
+    neighbour address or None for a host on the port itself, weight)."""
+    name: str
+    table: int
+    addresses: dict         # port -> "a.b.c.d/len"
+    host_ports: list        # ports that face hosts (proxy ARP)
+    routes: list            # (prefix, [(port, via or None), ...])
+
+
+def link_addresses(tree):
+    """(switch, port) -> address on that port, for switch-to-switch links."""
+    addrs, i = {}, 0
+    for a, pa, b, pb in tree.links:
+        if tree.nodes[b].kind == "host":
+            continue
+        addrs[(a, pa)] = f"{LINK_NET}.{i}.0"
+        addrs[(b, pb)] = f"{LINK_NET}.{i}.1"
+        i += 1
+    return addrs
+
+
+def gateway(host):
+    """The edge switch's address on its host ports: 10.pod.edge.1."""
+    return host.ip.rsplit(".", 1)[0] + ".1"
+
+
+def up_weights(tree, switch):
+    """Weights of a switch's up-links in its multipath routes.
+
+    Every router of one kernel hashes a flow to the same 31-bit value (one
+    hash seed per kernel before Linux 6.11), and a multipath route gives
+    its i-th next hop the i-th slice of the hash range, in proportion to
+    the weights.  An edge switch splits the range evenly, so aggregation
+    switch i receives only flows whose hash lies in slice i; with even
+    weights it would send them all up the same link (polarisation).  Its
+    weights put the split points inside slice i instead: up-link j gets
+    the j-th sub-slice, the first and last also the ranges no flow reaches
+    it from."""
+    sw = tree.nodes[switch]
+    half = tree.k // 2
+    if sw.kind != "agg":
+        return [1] * half
+    i = sw.index
+    return [i * half + 1] + [1] * (half - 2) + [half * half - i * half - half + 1]
+
+
+def l3(tree, switch):
+    """The routed fabric's configuration of one switch: a /32 route per
+    host, over every port next_hops() gives (several up-links: ECMP)."""
+    sw = tree.nodes[switch]
+    links = link_addresses(tree)
+    addresses, host_ports = {}, []
+    for port, nb in sorted(sw.ports.items()):
+        if tree.nodes[nb].kind == "host":
+            addresses[port] = gateway(tree.nodes[nb]) + "/32"
+            host_ports.append(port)
+        else:
+            addresses[port] = links[(switch, port)] + "/31"
+    routes = []
+    weights = up_weights(tree, switch)
+    for dst in tree.hosts():
+        hops = []
+        ports = next_hops(tree, switch, dst.ip)
+        for n, port in enumerate(ports):
+            nb = sw.ports[port]
+            via = None if tree.nodes[nb].kind == "host" else links[(nb, tree.port_to(nb, switch))]
+            hops.append((port, via, weights[n] if len(ports) > 1 else 1))
+        routes.append((dst.ip + "/32", hops))
+    return Router(switch, 1000 + sw.dpid, addresses, host_ports, routes)

@@ -22,6 +22,8 @@ STAR_MAX_WORKERS = 128
 # operating point unless given, and the base RTT comes from a delay on
 # every host's port.
 VIRTUAL_RATE_MBIT = 1000
+# ... but the T-DCTCP thesis ran its fat-tree at 100 Mbit/s
+VIRTUAL_RATE_MBIT_BY_EXPERIMENT = {"fattree": 100}
 VIRTUAL_RTT_US = 100
 FATTREE_WORKERS = 15
 MAX_BACKGROUND = 8
@@ -72,7 +74,7 @@ class Options:
     safe_fraction: float = 0.15
     capacity_seconds: float = 3.0
     clock: str = "wall"                 # "virtual" on the User-Mode Linux testbed
-    switch: str = ""                    # "ovs" or "bridge"; "" = by the clock
+    switch: str = ""                    # "ovs", "bridge" or "router"; "" = by clock and experiment
     rtt_us: float | None = None         # base RTT added by host delays; None = by the clock
     jitter_us: float = 0.0              # random start offset of each run, up to this
     carried_fraction: float = 0.9       # of the shaped rate a long flow must carry
@@ -131,8 +133,10 @@ def parser():
       f"(default {','.join(DEFAULT_CCS)}); an entry may set module parameters for its runs, "
       "e.g. tdctcp:auto_thresholds=1:auto_high_pkts=20")
     a("--reps", type=int, help="repetitions of each congestion control and group")
-    a("--rate", type=rate_arg, help="bottleneck rate in Mbit/s, or auto (default): the highest "
-      "rate within --safe-fraction of the measured capacity")
+    a("--rate", type=rate_arg, help="bottleneck rate in Mbit/s, or auto: the highest rate "
+      "within --safe-fraction of the measured capacity (default on the wall-clock testbeds; "
+      f"in virtual time {VIRTUAL_RATE_MBIT}, the fat-tree "
+      f"{VIRTUAL_RATE_MBIT_BY_EXPERIMENT['fattree']})")
     a("--k", type=int, help="ECN marking threshold K, packets (default 20)")
     a("--buffer", type=int, help="switch port buffer, packets (default 100)")
     a("--n", type=int_list, help="incast: workers, comma-separated sweep (default 4,8,16,32)")
@@ -163,8 +167,10 @@ def parser():
     a("--force", action="store_true", default=None,
       help="run even when the rate exceeds the safe fraction of the capacity (warns)")
     a("--safe-fraction", type=float, help="largest rate / capacity accepted (default 0.15)")
-    a("--switch", choices=("ovs", "bridge"), help="Mininet switches: Open vSwitch (default on "
-      "the wall-clock testbeds) or Linux bridges (default in virtual time; no fat-tree)")
+    a("--switch", choices=("ovs", "bridge", "router"), help="Mininet switches: Open vSwitch "
+      "(default on the wall-clock testbeds), Linux bridges (default in virtual time; no "
+      "fat-tree) or routers with equal-cost multipath (the fat-tree only; its default in "
+      "virtual time)")
     a("--rtt-us", type=float, help="base RTT to add with a delay on every host's port, us "
       f"(default {VIRTUAL_RTT_US} in virtual time, 0 on the wall-clock testbeds)")
     a("--jitter-us", type=float, help="each run starts after a random delay of up to this, "
@@ -188,11 +194,11 @@ def parse(argv, clock_name=None):
     values.update((k, v) for k, v in args.items() if v is not None)
     o = Options(experiment=exp, clock=clock_name or clock(), **values)
     if not o.switch:
-        o.switch = "bridge" if o.clock == "virtual" else "ovs"
+        o.switch = "ovs" if o.clock != "virtual" else "router" if exp == "fattree" else "bridge"
     if o.rtt_us is None:
         o.rtt_us = float(VIRTUAL_RTT_US if o.clock == "virtual" else 0)
     if o.rate is None and o.clock == "virtual":
-        o.rate = float(VIRTUAL_RATE_MBIT)
+        o.rate = float(VIRTUAL_RATE_MBIT_BY_EXPERIMENT.get(exp, VIRTUAL_RATE_MBIT))
     if not o.out:
         o.out = str(TOP / "results" / "runs" / f"{exp}-{datetime.now():%Y%m%d-%H%M%S}")
     return o
@@ -266,8 +272,11 @@ def check(o, environment=True):
          f"--carried-fraction {o.carried_fraction:g}: a fraction in (0, 1]")
     need(0 <= o.rtt_us <= 1_000_000, f"--rtt-us {o.rtt_us:g}: 0 to 1000000 us")
     need(0 <= o.jitter_us <= 1_000_000, f"--jitter-us {o.jitter_us:g}: 0 to 1000000 us")
-    need(o.switch == "ovs" or o.experiment != "fattree",
-         "--switch bridge: the fat-tree's multipath needs Open vSwitch (--switch ovs)")
+    need(o.switch != "bridge" or o.experiment != "fattree",
+         "--switch bridge: the fat-tree's multipath needs Open vSwitch or routers "
+         "(--switch ovs or router)")
+    need(o.switch != "router" or o.experiment == "fattree",
+         f"--switch router: only the fat-tree is routed ({o.experiment} is one bridged segment)")
     out = Path(o.out)
     need(not out.exists() or out.is_dir(), f"--out {o.out}: exists and is not a directory")
     if not environment:

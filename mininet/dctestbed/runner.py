@@ -63,7 +63,7 @@ def prepare_kernel(ccs):
     """Modules for every selected congestion control (this tree's builds of
     xdctcp/tdctcp when present), the qdiscs, tracefs, and the allowed list
     non-initial namespaces need."""
-    for mod in ("sch_htb", "sch_red", "openvswitch"):
+    for mod in ("sch_htb", "sch_red", "openvswitch", "vrf"):
         run(["modprobe", mod], check=False)
     for cc in ccs:
         if cc in opt.available_ccs():

@@ -21,7 +21,7 @@ from mininet.net import Mininet
 from mininet.node import OVSBridge, OVSSwitch
 from mininet.nodelib import LinuxBridge
 
-from dctestbed import ovs
+from dctestbed import ovs, router
 from dctestbed.port import offloads_off
 
 ECN_CCS = {"dctcp", "xdctcp", "tdctcp"}
@@ -72,7 +72,7 @@ def leftover_pids(proc=Path("/proc")):
 
 def cleanup(switch="ovs"):
     """Remove what an earlier run left: its traffic programs, namespaces,
-    veths, bridges and OVS bridges (mn -c)."""
+    veths, bridges, OVS bridges (mn -c) and routers' VRF devices."""
     for pid in leftover_pids():
         try:
             os.kill(pid, signal.SIGKILL)
@@ -85,18 +85,24 @@ def cleanup(switch="ovs"):
         except ovs.OvsError:
             pass
     mn_cleanup()
+    router.cleanup()
+
+
+SWITCHES = ("ovs", "bridge", "router")
 
 
 class Testbed:
     def __init__(self, topo, switch="ovs"):
-        """switch: "ovs" (Open vSwitch, kernel datapath) or "bridge" (Linux
-        bridges, which Open vSwitch's upcall threads need no CPU count for:
-        the virtual-time testbed's)."""
-        if switch not in ("ovs", "bridge"):
-            raise ValueError(f"switch must be ovs or bridge (got {switch!r})")
+        """switch: "ovs" (Open vSwitch, kernel datapath), "bridge" (Linux
+        bridges: the virtual-time testbed's, where Open vSwitch forwards
+        nothing) or "router" (router.VrfRouter: the fat-tree's multipath
+        without Open vSwitch)."""
+        if switch not in SWITCHES:
+            raise ValueError(f"switch must be one of {', '.join(SWITCHES)} (got {switch!r})")
         self.topo = topo
         self.switch = switch
         self.net = None
+        self._sysctls = None
 
     def start(self):
         setLogLevel("error")
@@ -104,13 +110,19 @@ class Testbed:
         if self.switch == "ovs":
             ovs.start()
             kind = OVSSwitch if multipath else OVSBridge
+        elif self.switch == "router":
+            if not multipath:
+                raise ValueError("routers need a topology with routes (the fat-tree)")
+            kind = router.VrfRouter
         else:
             if multipath:
-                raise ValueError("the fat-tree's multipath needs Open vSwitch")
+                raise ValueError("the fat-tree's multipath needs Open vSwitch or routers")
             kind = LinuxBridge
         self.net = Mininet(topo=self.topo, switch=kind,
                            controller=None, link=Link, autoSetMacs=True, waitConnected=False)
         self.net.start()
+        if self.switch == "router":
+            self._sysctls = router.enable()
         if multipath:
             self.topo.install_routes(self.net)
         for h in self.net.hosts:
@@ -125,6 +137,9 @@ class Testbed:
         if self.net is not None:
             self.net.stop()
             self.net = None
+        if self._sysctls is not None:
+            router.restore(self._sysctls)
+            self._sysctls = None
 
     def host(self, name):
         return self.net.get(name)

@@ -4,7 +4,7 @@ and the k = 4 fat-tree with static multipath routing (no controller)."""
 
 from mininet.topo import Topo
 
-from dctestbed import fattree, ovs
+from dctestbed import fattree, ovs, router
 
 
 class StarTopo(Topo):
@@ -29,7 +29,9 @@ class DumbbellTopo(Topo):
 
 class FatTreeTopo(Topo):
     """The k-ary fat-tree of dctestbed.fattree (k = 4: 20 switches, 16 hosts).
-    Call install_routes(net) after net.start(): switches have no controller."""
+    Call install_routes(net) after net.start(): switches have no controller.
+    With Open vSwitch switches it installs OpenFlow rules (select groups);
+    with router.VrfRouter switches, addresses and ECMP routes."""
 
     def build(self, k=4):
         self.tree = fattree.build(k)
@@ -45,6 +47,10 @@ class FatTreeTopo(Topo):
                 self.addLink(a, b, port1=pa, port2=pb)
 
     def install_routes(self, net):
+        if all(isinstance(s, router.VrfRouter) for s in net.switches):
+            for sw in net.switches:
+                sw.configure(fattree.l3(self.tree, sw.name))
+            return
         for sw in self.tree.switches():
             groups, flows = fattree.openflow(self.tree, sw.name)
             ovs.ofctl("del-flows", sw.name)

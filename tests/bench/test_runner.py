@@ -130,7 +130,14 @@ def test_virtual_time_defaults():
     w = options.parse(["incast"], clock_name="wall")
     assert (w.rate, w.rtt_us, w.switch) == (None, 0.0, "ovs")
     f = options.parse(["fattree"], clock_name="virtual")
+    assert (f.switch, f.rate, f.rtt_us) == ("router", 100.0, 100.0)
+    options.check(f, environment=False)
+    assert options.parse(["fattree"], clock_name="wall").switch == "ovs"
     with pytest.raises(options.OptionError, match="--switch bridge"):
-        options.check(f, environment=False)
+        options.check(options.parse(["fattree", "--switch", "bridge"], clock_name="virtual"),
+                      environment=False)
+    with pytest.raises(options.OptionError, match="--switch router: only the fat-tree"):
+        options.check(options.parse(["incast", "--switch", "router"], clock_name="virtual"),
+                      environment=False)
     options.check(options.parse(["fattree", "--switch", "ovs"], clock_name="virtual"),
                   environment=False)

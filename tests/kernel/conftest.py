@@ -13,6 +13,11 @@ import pytest
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: minutes under software emulation; run with KERNEL_TESTS=slow or all")
+    config.addinivalue_line(
+        "markers", "virtual: pass or fail depends on throughput or timing: runs in virtual time "
+        "(KERNEL_TESTS=virtual on the User-Mode Linux testbed), not in the wall-clock VM")
+    config.addinivalue_line(
+        "markers", "anywhere: runs in every selection (the kernel log check)")
 
 
 def pytest_report_header(config):

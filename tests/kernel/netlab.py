@@ -5,6 +5,7 @@ tcpdump, the way a user on a testbed host would.
 """
 
 import json
+import os
 import re
 import shlex
 import statistics
@@ -24,6 +25,18 @@ from pyroute2.netns import setns  # noqa: E402
 
 CCS = ("xdctcp", "tdctcp")
 KO = {cc: module_file(cc) for cc in CCS}
+# where the tests keep what they write (run.sh: next to the pytest log)
+LOG_DIR = Path(os.environ.get("KERNEL_TEST_LOG_DIR") or TOP / "results" / "kernel-tests")
+
+
+def testbed_env():
+    """The environment of a testbed program the tests start: the testbed
+    package, and the clock and module directory of the kernel under test
+    (the User-Mode Linux testbed's init exports them)."""
+    env = {"PYTHONPATH": str(TOP / "mininet"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    env.update((k, os.environ[k]) for k in ("DCTESTBED_CLOCK", "DCTESTBED_MODULE_DIR")
+               if os.environ.get(k))
+    return env
 # what non-initial namespaces may choose as their default (the kernel
 # forgets a module's place in this list when the module is unloaded)
 ALLOWED = "reno cubic dctcp xdctcp tdctcp"

@@ -14,6 +14,9 @@ import statistics
 import netlab
 import pytest
 
+# goodput through the emulated path: in virtual time, where load cannot move it
+pytestmark = pytest.mark.virtual
+
 RATE_MBIT, K, LIMIT, REPS, SECONDS = 10, 20, 100, 3, 3
 
 

@@ -9,7 +9,11 @@ import sys
 import time
 
 import netlab
+import pytest
 from dctestbed import monitor
+
+# sampling rates and series against time: in virtual time, where load cannot move them
+pytestmark = pytest.mark.virtual
 
 RATE_MBIT, K, LIMIT = 10, 20, 100
 MONITOR_ENV = {"PYTHONPATH": str(netlab.TOP / "mininet"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}

@@ -3,6 +3,9 @@
 import re
 
 import netlab
+import pytest
+
+pytestmark = pytest.mark.anywhere
 
 BAD = re.compile(r"WARNING:|BUG:|Oops|cut here|soft lockup|hung_task|general protection")
 
