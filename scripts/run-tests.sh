@@ -287,16 +287,45 @@ step_sparse() {
 	fi
 }
 
+# The first virtual step on a machine builds User-Mode Linux (minutes of
+# CPU).  It starts in the background while the steps before the kernel
+# step run, mostly on one core, and is waited for before any VM boots:
+# the wall-clock kernel tests must have the cores to themselves.
+uml_build_pid=
+start_uml_build() {
+	local log="$log_dir/uml-build.log"
+	if scripts/uml-kernel.sh --cached 2>/dev/null; then
+		return
+	fi
+	echo "== (building User-Mode Linux for the virtual step in the background: $log)"
+	nice scripts/uml-kernel.sh --modules >"$log" 2>&1 &
+	uml_build_pid=$!
+}
+wait_uml_build() {
+	[ -n "$uml_build_pid" ] || return 0
+	echo "== (waiting for the User-Mode Linux build to finish)"
+	# a failed build shows in the virtual step, which builds it again and says why
+	wait "$uml_build_pid" || true
+	uml_build_pid=
+}
+
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
 	steps=(build unit mutants fuzz testbed checkpatch upstream sparse lint install dkms kernel dkms-remove virtual)
 for s in "${steps[@]}"; do
 	case "$s" in
-	build | unit | mutants | fuzz | testbed | checkpatch | upstream | sparse | lint | install | dkms | kernel | dkms-remove | virtual)
-		"step_$s" ;;
+	build | unit | mutants | fuzz | testbed | checkpatch | upstream | sparse | lint | install | dkms | kernel | dkms-remove | virtual) ;;
 	*) echo "run-tests: unknown step '$s'" >&2; exit 2 ;;
 	esac
 done
+case " ${steps[*]} " in *" virtual "*) start_uml_build ;; esac
+for s in "${steps[@]}"; do
+	case "$s" in
+	kernel | virtual) wait_uml_build ;;
+	esac
+	"step_$s"
+done
+wait_uml_build
 
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"

@@ -9,6 +9,8 @@
 #   scripts/uml-kernel.sh            the build directory (building it first)
 #   scripts/uml-kernel.sh --modules  ... and this tree's modules built for it
 #                                    into BUILD/dctcp-modules/
+#   scripts/uml-kernel.sh --cached   exit 0 if the kernel is built, 1 if not
+#                                    (builds nothing)
 #
 # The build directory holds `linux` (the kernel, a host program), its
 # modules under root/lib/modules/RELEASE, and serves as KDIR for
@@ -22,11 +24,12 @@ fragment="$top/scripts/uml/uml.config"
 say() { printf 'uml-kernel: %s\n' "$*" >&2; }
 die() { printf 'uml-kernel: error: %s\n' "$*" >&2; exit 1; }
 
-want_modules=0
+want_modules=0 only_query=0
 case "${1:-}" in
 --modules) want_modules=1 ;;
+--cached) only_query=1 ;;
 "") ;;
-*) die "unknown option '$1' (expected: --modules)" ;;
+*) die "unknown option '$1' (expected: --modules or --cached)" ;;
 esac
 
 tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' 2>/dev/null | sort -V | tail -n 1)
@@ -39,7 +42,13 @@ srckey=$(cat "${patches[@]}" | sha256sum | cut -c1-8)
 src="$cache/$pkg-$pkgver-$srckey"
 build="$cache/build-$key"
 
-if [ ! -x "$build/linux" ] || [ ! -f "$build/.dctcp-done" ]; then
+built=0
+[ -x "$build/linux" ] && [ -f "$build/.dctcp-done" ] && built=1
+if [ "$only_query" -eq 1 ]; then
+	[ "$built" -eq 1 ]
+	exit
+fi
+if [ "$built" -eq 0 ]; then
 	mkdir -p "$cache"
 	start=$(date +%s)
 	say "building User-Mode Linux from $pkg $pkgver with $(basename "$fragment")"

@@ -104,12 +104,13 @@ vm)
 	set +e
 	# not --foreground: on expiry timeout signals its whole process group,
 	# so QEMU (a child of vng) stops too
-	# through a pipe: QEMU truncates a regular file given as its stdout,
-	# which would erase what was written to it before the guest booted
+	# both through a pipe: QEMU reopens its stdout and stderr with
+	# truncation, which would erase what was written to a regular file
+	# (a log the caller redirects both to) before the guest booted
 	# shellcheck disable=SC2086 # $kvm is empty or one flag
 	timeout -k 10 "$timeout_s" \
 		vng --run "$kernel" $kvm --cpus 2 --memory "$memory" \
-		"${dirs[@]}" --exec "$inner" </dev/null | cat
+		"${dirs[@]}" --exec "$inner" </dev/null 2>&1 | cat
 	rc=${PIPESTATUS[0]}
 	;;
 uml)

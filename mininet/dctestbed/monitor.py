@@ -169,18 +169,21 @@ def sample_queue(reader, hz, out, stop):
     reading faster than the traffic can spare CPU only costs idle time."""
     period = 1.0 / hz
     t0 = time.monotonic()
-    nxt = t0
+    nxt, last = t0, None
     with open(out, "w", buffering=1 << 16) as f:
         while not stop.is_set():
             s = reader.read()
             now = time.monotonic()
-            if s is not None:
+            # one sample per instant: in virtual time the clock stands
+            # still until something sleeps, so a read without a sleep
+            # between would repeat the last instant
+            if s is not None and now != last:
                 f.write(f"{now - t0:.6f},{s[0]},{s[1]}\n")
+                last = now
             nxt += period
-            if nxt - now > 2e-4:
-                time.sleep(nxt - now)
-            elif nxt < now:
-                nxt = now          # behind: do not try to catch up in a burst
+            if nxt <= now:
+                nxt = now + period     # behind: do not try to catch up in a burst
+            time.sleep(nxt - now)
 
 
 class Probe:

@@ -117,3 +117,63 @@ def test_counters_agree_with_nstat():
     assert {k for k in want if any(k.startswith(p) for p in prefixes)
             and not k.startswith(("Ip6", "Icmp6", "Udp6", "UdpLite6"))} <= set(got)
     assert got["IpInReceives"] > 0 and got["IcmpInEchos"] == 3
+
+
+class VirtualClock:
+    """Time as User-Mode Linux's time travel keeps it: it moves only when
+    the program sleeps, or by what a read costs (the reader's delays)."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, s):
+        assert s > 0, s
+        self.sleeps.append(s)
+        self.now += s
+
+
+class SlowReader:
+    """A queue reader whose reads cost the given delays in turn (then 0),
+    stopping the sampler after n reads."""
+
+    def __init__(self, clock, delays, n, stop):
+        self.clock, self.delays, self.n, self.stop, self.reads = clock, list(delays), n, stop, 0
+
+    def read(self):
+        self.clock.now += self.delays.pop(0) if self.delays else 0.0
+        self.reads += 1
+        if self.reads == self.n:
+            self.stop.set()
+        return (self.reads, 1500 * self.reads)
+
+
+def sample(monkeypatch, tmp_path, delays, n=50, hz=1000):
+    import threading
+    clock = VirtualClock()
+    monkeypatch.setattr(monitor.time, "monotonic", clock.monotonic)
+    monkeypatch.setattr(monitor.time, "sleep", clock.sleep)
+    stop = threading.Event()
+    out = tmp_path / "queue.csv"
+    monitor.sample_queue(SlowReader(clock, delays, n, stop), hz, out, stop)
+    return [float(line.split(",")[0]) for line in out.read_text().splitlines()], clock
+
+
+def test_queue_sampler_never_repeats_an_instant_in_virtual_time(monkeypatch, tmp_path):
+    """Reads that take no time (virtual time) still give one sample per
+    period, each at a later instant than the last."""
+    t, clock = sample(monkeypatch, tmp_path, delays=[])
+    assert len(t) == 50
+    assert all(b > a for a, b in zip(t, t[1:], strict=False))
+    assert all(abs((b - a) - 0.001) < 1e-9 for a, b in zip(t, t[1:], strict=False))
+
+
+def test_queue_sampler_does_not_burst_after_falling_behind(monkeypatch, tmp_path):
+    """A read that takes 5 periods is followed by one period's wait, not
+    by a burst of catch-up reads at the same instant."""
+    t, clock = sample(monkeypatch, tmp_path, delays=[0.0, 0.0, 0.005, 0.0, 0.0], n=6)
+    gaps = [round(b - a, 6) for a, b in zip(t, t[1:], strict=False)]
+    assert len(t) == 6 and gaps == [0.001, 0.006, 0.001, 0.001, 0.001]
