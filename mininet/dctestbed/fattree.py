@@ -148,7 +148,12 @@ class Router:
     table: int
     addresses: dict         # port -> "a.b.c.d/len"
     host_ports: list        # ports that face hosts (proxy ARP)
-    routes: list            # (prefix, [(port, via or None), ...])
+    routes: list            # (prefix, [(port, via or None, weight), ...])
+
+
+def table_of(dpid):
+    """The routing table of the switch with this datapath id."""
+    return 1000 + dpid
 
 
 def link_addresses(tree):
@@ -210,4 +215,4 @@ def l3(tree, switch):
             via = None if tree.nodes[nb].kind == "host" else links[(nb, tree.port_to(nb, switch))]
             hops.append((port, via, weights[n] if len(ports) > 1 else 1))
         routes.append((dst.ip + "/32", hops))
-    return Router(switch, 1000 + sw.dpid, addresses, host_ports, routes)
+    return Router(switch, table_of(sw.dpid), addresses, host_ports, routes)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from mininet.node import Switch
 
+from dctestbed.fattree import table_of
+
 VRF_PREFIX = "vrf-"
 PROC = Path("/proc/sys/net/ipv4")
 # root-namespace settings the fabric needs, put back by restore()
@@ -38,10 +40,10 @@ class VrfRouter(Switch):
     """A Mininet switch that routes instead of bridging: start() makes
     the VRF and enslaves the ports; configure() gives addresses and routes."""
 
-    def __init__(self, name, table=None, **params):
+    def __init__(self, name, **params):
         super().__init__(name, **params)
         self.vrf = VRF_PREFIX + name
-        self.table = table if table is not None else 1000 + int(self.dpid, 16)
+        self.table = table_of(int(self.dpid, 16))
 
     def connected(self):
         return Path(f"/sys/class/net/{self.vrf}").exists()
@@ -62,6 +64,9 @@ class VrfRouter(Switch):
     def configure(self, config):
         """Addresses, proxy ARP on host ports and routes from a
         fattree.Router; every route is in this router's table."""
+        if config.table != self.table:
+            raise ValueError(f"{self.name}: configuration for table {config.table}, "
+                             f"the VRF uses {self.table}")
         lines = []
         for port, addr in sorted(config.addresses.items()):
             lines.append(f"addr add {addr} dev {self.port_name(port)}")

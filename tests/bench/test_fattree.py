@@ -92,7 +92,7 @@ def test_routed_fabric_addresses_are_unique_per_link_and_gateways_per_edge():
     link_addrs = []
     for sw in TREE.switches():
         r = fattree.l3(TREE, sw.name)
-        assert len(r.addresses) == 4 and r.table == 1000 + sw.dpid
+        assert len(r.addresses) == 4 and r.table == 1000 + sw.dpid == fattree.table_of(sw.dpid)
         for port, addr in r.addresses.items():
             nb = TREE.nodes[TREE.nodes[sw.name].ports[port]]
             if nb.kind == "host":
