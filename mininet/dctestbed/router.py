@@ -83,8 +83,8 @@ class VrfRouter(Switch):
         for port in config.host_ports:
             dev = self.port_name(port)
             _write(PROC / "conf" / dev / "proxy_arp", 1)
-            # answer at once: the kernel delays proxied replies by up to
-            # 0.8 s by default, longer than a query takes
+            # answer at once: by default the kernel delays a proxied reply
+            # by up to 80 jiffies (0.8 s at HZ 100), longer than a query
             _write(PROC / "neigh" / dev / "proxy_delay", 0)
         for i in self.intfList():
             if i.name != "lo":
