@@ -216,6 +216,44 @@ static void dctcp_base_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
 	}
 }
 
+/*
+ * Restart backoff, off by default (DCTCP and the seeds restart a message
+ * with whatever window the connection has).  A message that begins on an
+ * idle connection (CA_EVENT_TX_START: nothing in flight) leaves at once,
+ * and in a partition/aggregate fan-in so do its siblings on every other
+ * worker: the sum of their windows reaches one switch port within a
+ * serialisation time, before any mark can be echoed.  The windows they
+ * carry are those the last message grew while its final packets drained.
+ * With restart_backoff a connection whose last message saw marks (alpha
+ * above zero) first takes the cut an ECE would take, cwnd * (1 - alpha/2),
+ * and goes on from there in congestion avoidance.  An unmarked connection
+ * (alpha zero) is untouched; one idle past the RTO has had its window
+ * restarted by the kernel first (RFC 2861), and the cut applies to that.
+ */
+static unsigned int dctcp_restart_backoff;
+
+static inline u32 dctcp_restart_window(u32 cwnd, u32 alpha_1024)
+{
+	return dctcp_cwnd_cut(cwnd, ((u64)cwnd * alpha_1024) >>
+				    (DCTCP_ONE_SHIFT + 1));
+}
+
+static inline void dctcp_base_tx_start(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 cwnd = tcp_snd_cwnd(tp);
+	u32 target;
+
+	if (!READ_ONCE(dctcp_restart_backoff))
+		return;
+	target = dctcp_restart_window(cwnd, dctcp_base(sk)->alpha_1024);
+	if (target >= cwnd)
+		return;
+	dctcp_base(sk)->loss_cwnd = cwnd;
+	tcp_snd_cwnd_set(tp, target);
+	tp->snd_ssthresh = target;
+}
+
 /* A spurious reduction is undone to the window before it */
 static u32 dctcp_base_undo_cwnd(struct sock *sk)
 {

@@ -231,6 +231,11 @@ module_param_cb(direct_decrease, &dctcp_param_switch, &tdctcp_direct_decrease, 0
 __MODULE_PARM_TYPE(direct_decrease, "uint");
 MODULE_PARM_DESC(direct_decrease, "Apply the RTT cuts of cases (2) and (4) at once, boolean (range 0-1, default 0)");
 
+/* a message on an idle connection first backs off (tcp_dctcp_base.h) */
+module_param_cb(restart_backoff, &dctcp_param_switch, &dctcp_restart_backoff, 0644);
+__MODULE_PARM_TYPE(restart_backoff, "uint");
+MODULE_PARM_DESC(restart_backoff, "A message starting on an idle connection first cuts cwnd by alpha/2, boolean (range 0-1, default 0)");
+
 /* derive T_low and T_high from minRTT and the connection's rate */
 static unsigned int tdctcp_auto_thresholds __read_mostly;
 module_param_cb(auto_thresholds, &dctcp_param_switch, &tdctcp_auto_thresholds, 0644);
@@ -606,11 +611,25 @@ static const struct file_operations tdctcp_case_count_fops = {
 	.release	= single_release,
 };
 
+#ifndef DCTCP_COMPAT_TX_START_OP
+static void tdctcp_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
+{
+	if (ev == CA_EVENT_TX_START)
+		dctcp_base_tx_start(sk);
+	dctcp_base_cwnd_event(sk, ev);
+}
+#endif
+
 static struct tcp_congestion_ops tdctcp __read_mostly = {
 	.init		= tdctcp_init,
 	.in_ack_event	= tdctcp_in_ack_event,
 	.pkts_acked	= tdctcp_pkts_acked,
+#ifdef DCTCP_COMPAT_TX_START_OP
 	.cwnd_event	= dctcp_base_cwnd_event,
+	.cwnd_event_tx_start = dctcp_base_tx_start,
+#else
+	.cwnd_event	= tdctcp_cwnd_event,
+#endif
 	.ssthresh	= dctcp_base_ssthresh,
 	.cong_avoid	= tdctcp_cong_avoid,
 	.undo_cwnd	= dctcp_base_undo_cwnd,

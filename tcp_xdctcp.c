@@ -71,6 +71,11 @@ module_param_cb(alpha_init, &dctcp_param_factor, &xdctcp_alpha_init_1024, 0644);
 __MODULE_PARM_TYPE(alpha_init, "uint");
 MODULE_PARM_DESC(alpha_init, "Initial alpha, in 1/1024 (range 0-1024, default 1024 = 1.0)");
 
+/* a message on an idle connection first backs off (tcp_dctcp_base.h) */
+module_param_cb(restart_backoff, &dctcp_param_switch, &dctcp_restart_backoff, 0644);
+__MODULE_PARM_TYPE(restart_backoff, "uint");
+MODULE_PARM_DESC(restart_backoff, "A message starting on an idle connection first cuts cwnd by alpha/2, boolean (range 0-1, default 0)");
+
 /* persistent connections carry many messages; each is a flow */
 static unsigned int xdctcp_idle_restart __read_mostly = 1;
 module_param_cb(idle_restart, &dctcp_param_switch, &xdctcp_idle_restart, 0644);
@@ -132,6 +137,7 @@ static void xdctcp_tx_start(struct sock *sk)
 
 	if (READ_ONCE(xdctcp_idle_restart) && !tp->packets_out)
 		ca->flow_start_bytes = tp->bytes_acked;
+	dctcp_base_tx_start(sk);
 }
 
 #ifndef DCTCP_COMPAT_TX_START_OP

@@ -292,11 +292,13 @@ class Repetition:
         values, reps = np.asarray(values, dtype=float), np.asarray(reps)
         return values[reps == self.rep] if len(values) else values
 
-    def completions(self, kind, size_label_is=None):
-        """Completion times (us) of kind, optionally only of one size_label()."""
+    def completions(self, kind, size_label_is=None, max_bytes=None):
+        """Completion times (us) of kind, optionally only of one size_label()
+        or only of transfers up to max_bytes."""
         reps, sizes, fcts = self._a["fct"].get(kind, ((), (), ()))
         return [f for r, s, f in zip(reps, sizes, fcts, strict=True)
-                if r == self.rep and (size_label_is is None or size_label(s) == size_label_is)]
+                if r == self.rep and (size_label_is is None or size_label(s) == size_label_is)
+                and (max_bytes is None or s <= max_bytes)]
 
     def queue_mean(self):
         """Time-weighted mean queue (packets), unweighted when no sample has

@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from dctestbed import stats
-from dctestbed.reproduce import Run, fct_pct, goodput
+from dctestbed.claims import Run, goodput, median_completion_ms
 
 
 def figures(run_dir):
@@ -22,7 +22,7 @@ def figures(run_dir):
     out = {}
     for cc in run.params["ccs"]:
         for group in run.params["groups"]:
-            qct = run.per_rep(cc, group, fct_pct("query", 50))
+            qct = run.per_rep(cc, group, median_completion_ms("query"))
             good = run.per_rep(cc, group, goodput)
             if qct and good:
                 out[f"{cc}{'' if len(run.params['groups']) == 1 else f' N={group}'}"] = (

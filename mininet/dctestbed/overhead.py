@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from dctestbed import analysis, options, stats
-from dctestbed.reproduce import Run, fct_pct, goodput
+from dctestbed.claims import Run, goodput, median_completion_ms
 
 WITH, WITHOUT = options.MONITOR_ARMS
 
@@ -51,7 +51,7 @@ def render(run_dir):
     if not labels:
         raise ValueError(f"{run_dir}: not a --monitor-ab run (no '{WITH}' labels)")
     group = str(params["groups"][0])
-    median_qct = fct_pct("query", 50)
+    median_qct = median_completion_ms("query")
     rows = ["| cc | pairs | median QCT with / without, ms | ratio [95 % CI] | | "
             "goodput with / without, Mbit/s | ratio [95 % CI] | | queue samples/s |",
             "|---|---|---|---|---|---|---|---|---|"]

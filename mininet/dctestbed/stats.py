@@ -165,24 +165,48 @@ def cluster_percentile_ci(groups, q, level=0.95, resamples=2000, seed=1):
     return float(np.percentile(np.concatenate(groups), q)), float(low), float(high)
 
 
+def _per_draw(groups, q, draws):
+    """For each row of draws (repetition indices): the q-th percentile of
+    the drawn groups' pooled values, or with q None the mean of the drawn
+    groups' single values (one number per repetition)."""
+    if q is None:
+        return np.array([g[0] for g in groups])[draws].mean(axis=1)
+    return _draw_percentiles(groups, q, draws)
+
+
+def paired_ci(arms, combine, q=None, level=0.95, resamples=2000, seed=1):
+    """(value, low, high) of combine(*estimates), one estimate per arm,
+    with a percentile-bootstrap interval that resamples repetitions: the
+    same indices in every arm, since arms[i][r] and arms[j][r] ran under
+    the same seed and start jitter (paired).  An arm is a list of
+    per-repetition groups of values; its estimate is the q-th percentile
+    of the pooled values (numpy's rule), or with q None the mean over the
+    repetitions of one value each.  Repetitions missing from any arm are
+    left out; None with fewer than two left.  combine works on arrays
+    (one entry per resample), e.g. lambda a, b: a / b."""
+    n = min(len(arm) for arm in arms)
+    keep = [r for r in range(n) if all(len(arm[r]) for arm in arms)]
+    if len(keep) < 2:
+        return None
+    groups = [[np.asarray(arm[r], dtype=float) for r in keep] for arm in arms]
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(keep), (resamples, len(keep)))
+    whole = np.arange(len(keep))[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = combine(*[_per_draw(g, q, whole) for g in groups])[0]
+        got = np.asarray(combine(*[_per_draw(g, q, draws) for g in groups]), dtype=float)
+    tail = (1 - level) / 2 * 100
+    low, high = np.nanpercentile(got, [tail, 100 - tail])
+    return float(value), float(low), float(high)
+
+
 def paired_percentile_ratio_ci(a_groups, b_groups, q, level=0.95, resamples=2000, seed=1):
     """(ratio, low, high) of the q-th percentiles of a and b over paired
     repetitions, resampling the same repetition indices on both sides.
     None with fewer than two complete pairs."""
-    pairs = [(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-             for x, y in zip(a_groups, b_groups, strict=False) if len(x) and len(y)]
-    if len(pairs) < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(pairs), (resamples, len(pairs)))
-    num = _draw_percentiles([x for x, _ in pairs], q, draws)
-    den = _draw_percentiles([y for _, y in pairs], q, draws)
-    ratios = num / den
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(ratios, [tail, 100 - tail])
-    value = (np.percentile(np.concatenate([x for x, _ in pairs]), q)
-             / np.percentile(np.concatenate([y for _, y in pairs]), q))
-    return float(value), float(low), float(high)
+    pairs = [(x, y) for x, y in zip(a_groups, b_groups, strict=False) if len(x) and len(y)]
+    return paired_ci([[x for x, _ in pairs], [y for _, y in pairs]], np.divide, q, level,
+                     resamples, seed)
 
 
 def paired_cluster_ratio_ci(a_groups, b_groups, statistic, level=0.95, resamples=2000, seed=1):

@@ -301,6 +301,43 @@ TEST(base_rto_halves_once)
 	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 40);
 }
 
+/*
+ * restart_backoff: a message starting with nothing in flight first takes
+ * the ECE cut, cwnd * (1 - alpha / 2), in congestion avoidance; off, or
+ * with alpha zero, or with data in flight, the window is left alone
+ */
+TEST(base_restart_backoff)
+{
+	setup()->alpha_1024 = 512;
+	tp->snd_cwnd = 40;
+	tp->snd_ssthresh = 0x7fffffff;		/* slow start */
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 40);			/* off by default */
+	EXPECT_EQ(param_write("restart_backoff", "1"), 0);
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 30);			/* 40 - 40 * 1/4 */
+	EXPECT_EQ(tp->snd_ssthresh, 30);
+	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 40);
+	tp->packets_out = 5;
+	EXPECT_TRUE(!kstub_tx_start(sk));		/* in flight: no event */
+	EXPECT_EQ(tp->snd_cwnd, 30);
+	tp->packets_out = 0;
+	dctcp_base(sk)->alpha_1024 = 0;
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 30);			/* unmarked: untouched */
+	dctcp_base(sk)->alpha_1024 = DCTCP_ONE;
+	tp->snd_cwnd = 3;
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 2);			/* never below the floor */
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 2);
+	EXPECT_EQ(dctcp_restart_window(100, 1024), 50);
+	EXPECT_EQ(dctcp_restart_window(100, 1), 100);	/* rounds the cut down */
+	EXPECT_EQ(param_write("restart_backoff", "2"), -EINVAL);
+	EXPECT_EQ(param_read("restart_backoff"), 1);
+	EXPECT_EQ(param_write("restart_backoff", "0"), 0);
+}
+
 /* The shared cut helper never leaves fewer than two segments */
 TEST(base_cwnd_cut_floor)
 {
