@@ -10,7 +10,7 @@
 # make host-load       an incast on an idle and a loaded host, virtual time and VM: results/host-load/
 # make testbed-check   the slow testbed tests (Mininet k=4 fat-tree pingall, ~14 min)
 # make stress          stress, faults, fuzzing, long version (~1 h)
-# make reproduce       the seeds' claims side by side (~1.5 h): results/REPRODUCTION.md
+# make reproduce       the seeds' claims at their own operating points, in virtual time (~1 h): results/REPRODUCTION.md
 # make install | uninstall          modules into /lib/modules/KVER/updates, depmod
 # make dkms-install | dkms-remove   the same through DKMS (rebuilt for new kernels)
 # make compat          compile against every Debian kernel header series (chroots)
@@ -88,7 +88,8 @@ BENCH_ARGS ?= --n 4,16,32,48,64,96 --reps 10 --queries 5 --bytes 1000000 --k 20 
 bench:
 	EXPERIMENT_TIMEOUT=2400 scripts/experiment.sh incast $(BENCH_ARGS) --out results/bench
 
-# the seeds' headline claims side by side (~1.5 h): results/REPRODUCTION.md
+# the seeds' headline claims at their operating points, in virtual time (~1 h;
+# TESTBED=vm: the wall-clock VM's 20 Mbit/s plan, ~1.5 h): results/REPRODUCTION.md
 REPRODUCE_ARGS ?=
 reproduce:
 	scripts/reproduce.sh $(REPRODUCE_ARGS)

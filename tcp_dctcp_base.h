@@ -217,7 +217,7 @@ static void dctcp_base_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
 }
 
 /*
- * Restart backoff, off by default (DCTCP and the seeds restart a message
+ * Restart backoff, off by default (DCTCP and the papers restart a message
  * with whatever window the connection has).  A message that begins on an
  * idle connection (CA_EVENT_TX_START: nothing in flight) leaves at once,
  * and in a partition/aggregate fan-in so do its siblings on every other

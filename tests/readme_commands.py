@@ -35,7 +35,7 @@ README = TOP / "README.md"
 # make targets only dry-run, and why they are not run
 DRY_TARGETS = {
     "bench": "about 20 minutes of experiments in the VM",
-    "reproduce": "about 1.5 hours of experiments in the VM",
+    "reproduce": "about an hour of experiments in virtual time",
     "stress": "about an hour in the VM",
     "monitor-overhead": "about 15 minutes of experiments in the VM",
     "host-load": "about 12 minutes: four runs, two of them on a loaded host; make test runs the "

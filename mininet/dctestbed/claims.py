@@ -1,4 +1,4 @@
-"""The seeds' claims measured on a plan's runs, with verdicts from paired
+"""The papers' claims measured on a plan's runs, with verdicts from paired
 bootstrap intervals.
 
 Every comparison pairs repetitions: repetition r of every control ran
@@ -7,10 +7,12 @@ one plan, the same r), so a ratio's interval resamples repetition indices,
 the same ones on both sides (stats.paired_ci).  A verdict follows from
 the 95 % interval alone:
 
-- reproduced: the interval lies on the seed's side of 1 (or, for a claim
-  of equality, inside the seed's margin);
-- not reproduced: the interval lies on the other side (outside the margin);
-- inconclusive: the interval allows either.
+- reproduced: the interval lies on the paper's side of 1, beyond MARGIN
+  (or, for a claim of equality, inside the paper's margin);
+- not reproduced: the interval excludes an effect beyond MARGIN in the
+  paper's direction (for equality: lies outside the margin);
+- inconclusive: the interval allows either, or fewer than MIN_PAIRS
+  repetitions pair up.
 """
 
 import math
@@ -24,6 +26,7 @@ from dctestbed import analysis, stats
 
 LEVEL = 0.95
 MIN_PAIRS = 3       # fewer repetitions give no interval worth a verdict
+MARGIN = 0.02       # a ratio within 2 % of 1 is no effect
 REPRODUCED, NOT, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 VERDICTS = (REPRODUCED, INCONCLUSIVE, NOT, "invalid", "not run")
 
@@ -208,23 +211,24 @@ def fmt_ratio(ci):
     return "-" if ci is None else f"{ci[0]:.2f} [{ci[1]:.2f}–{ci[2]:.2f}]"
 
 
-def direction(ci, seed_lower):
-    """The verdict of a ratio interval against a seed that says the ratio
-    is below 1 (seed_lower) or above 1."""
+def direction(ci, paper_lower, margin=None):
+    """The verdict of a ratio interval against a paper that says the ratio
+    is below 1 (paper_lower) or above 1.  A difference smaller than margin
+    (default MARGIN) counts as none: virtual-time repetitions can agree so
+    closely that a 0.1 % difference has a tight interval."""
     if ci is None:
         return "not run"
     if too_few(ci):
         return INCONCLUSIVE
+    m = MARGIN if margin is None else margin
     _, lo, hi = ci
-    if (hi < 1) if seed_lower else (lo > 1):
-        return REPRODUCED
-    if (lo > 1) if seed_lower else (hi < 1):
-        return NOT
-    return INCONCLUSIVE
+    if paper_lower:
+        return REPRODUCED if hi < 1 - m else NOT if lo >= 1 - m else INCONCLUSIVE
+    return REPRODUCED if lo > 1 + m else NOT if hi <= 1 + m else INCONCLUSIVE
 
 
 def within(ci, margin):
-    """The verdict of a ratio interval against a seed that says 'equal
+    """The verdict of a ratio interval against a paper that says 'equal
     within margin' (0.05: the ratio lies in [0.95, 1.05])."""
     if ci is None:
         return "not run"
@@ -249,12 +253,12 @@ def all_of(verdicts):
     return INCONCLUSIVE
 
 
-def precision(ci, seed_ratio):
-    """Whether the interval is narrower than the seed's effect |r - 1|."""
-    if ci is None or seed_ratio is None:
+def precision(ci, paper_ratio):
+    """Whether the interval is narrower than the paper's effect |r - 1|."""
+    if ci is None or paper_ratio is None:
         return ""
-    width, effect = ci[2] - ci[1], abs(seed_ratio - 1)
-    return (f"interval width {width:.2f} {'<' if width < effect else '≥'} the seed's effect "
+    width, effect = ci[2] - ci[1], abs(paper_ratio - 1)
+    return (f"interval width {width:.2f} {'<' if width < effect else '≥'} the paper's effect "
             f"{effect:.2f}")
 
 
@@ -263,14 +267,14 @@ def precision(ci, seed_ratio):
 @dataclass
 class Row:
     claim: str
-    seed: str
+    paper: str
     ours: str
     ratio: str
     verdict: str
     why: str
 
     def cells(self):
-        return [self.claim, self.seed, self.ours, self.ratio, self.verdict, self.why]
+        return [self.claim, self.paper, self.ours, self.ratio, self.verdict, self.why]
 
 
 def _ratio_text(ci):
@@ -284,9 +288,9 @@ class Claims:
     def __init__(self, runs, missing):
         self.runs, self.missing, self.rows = runs, missing, []
 
-    def add(self, claim, seed, ours, ci, verdict, why, seed_ratio=None):
+    def add(self, claim, seed, ours, ci, verdict, why, paper_ratio=None):
         note = (f"{ci.n} repetitions: too few for a verdict" if too_few(ci)
-                else precision(ci, seed_ratio))
+                else precision(ci, paper_ratio))
         self.rows.append(Row(claim, seed, ours, _ratio_text(ci), verdict,
                              "; ".join(x for x in (why, note) if x)))
 
@@ -420,21 +424,25 @@ class Claims:
             self.add(claim, seed, "the poster's point lost more than 2 % of dctcp's throughput",
                      None, NOT, "")
             return
-        better, worse = [], []
+        better, worse, flat = [], [], []
         for p in eligible:
             if p == poster:
                 continue
             ci = paired([run.arm(p, "", m), run.arm(poster, "", m)])
             if ci is None or too_few(ci):
                 continue
-            if ci[2] < 1:
+            if ci[2] < 1 - MARGIN:
                 better.append(grid_name(p))
-            elif ci[1] > 1:
+            elif ci[1] > 1 + MARGIN:
                 worse.append(p)
-        verdict = NOT if better else REPRODUCED if len(worse) == len(eligible) - 1 else INCONCLUSIVE
+            elif ci[1] >= 1 - MARGIN and ci[2] <= 1 + MARGIN:
+                flat.append(p)
+        others = len(eligible) - 1
+        verdict = (NOT if better or (others and len(flat) == others) else
+                   REPRODUCED if others and len(worse) == others else INCONCLUSIVE)
         self.add(claim, seed, f"{len(eligible)} of {len(points)} points keep dctcp's throughput "
-                 f"within 2 %; the poster's point has a lower mean 20 KB completion than "
-                 f"{len(worse)} of the other {len(eligible) - 1}"
+                 f"within 2 %; of the other {others}, the poster's point has a lower mean 20 KB "
+                 f"completion than {len(worse)}, the same within {MARGIN:.0%} as {len(flat)}"
                  + (f"; lower than the poster's: {', '.join(better)}" if better else ""), None, verdict,
                  "paired ratios of the mean 20 KB completion against the poster's point; "
                  "the grid table below")
@@ -560,14 +568,15 @@ AT_LIMIT, FAR = 1.1, 1.5        # dctcp's p99 over the ideal: at the limit / far
 def aim_verdict(ci, far):
     """Far from ideal: met when the ratio is at most AIM_RATIO with an
     interval below 1, not met when the interval lies above AIM_RATIO.  At
-    the limit: met when the interval includes or lies below 1."""
+    the limit: met when the interval includes or lies below 1 (within
+    MARGIN: a difference of a fraction of a percent is none)."""
     if ci is None:
         return "no data"
     if too_few(ci):
         return "inconclusive"
     v, lo, hi = ci
     if not far:
-        return "met" if lo <= 1 else "not met (worse)"
+        return "met" if lo <= 1 + MARGIN else "not met (worse)"
     if v <= AIM_RATIO and hi < 1:
         return "met"
     return "not met" if lo > AIM_RATIO else "inconclusive"
@@ -577,8 +586,10 @@ def aims(runs, challengers):
     """[(point, variant, dctcp p99 / ideal, p99 ratio CI, throughput ratio CI, verdict)]
     where dctcp is at the limit or far from it."""
     out = []
-    inc = runs.get("incast-rto10")
-    if inc:
+    for name in ("incast-rto10", "aim-incast"):
+        inc = runs.get(name)
+        if not inc:
+            continue
         ideal = ideal_query_ms(inc.params)
         m = completions("query", 99)
         for n in inc.groups:
@@ -595,10 +606,11 @@ def aims(runs, challengers):
                     continue
                 ci = paired([inc.arm(cc, n, m), ref], q=99)
                 t = paired([inc.arm(cc, n, GOODPUT), inc.arm("dctcp", n, GOODPUT)])
-                out.append((f"incast N = {n} (RTO_min 10 ms)", cc, level, ci, t, aim_verdict(ci, far)))
+                out.append((f"{name} N = {n}", cc, level, ci, t, aim_verdict(ci, far)))
     # (run, kind, what, only transfers up to, the size whose ideal is the reference)
     for name, kind, label, max_bytes, ideal_of in (
             ("queue-buildup", "short", "20 KB transfers", None, SHORT_BYTES),
+            ("aim-queue-buildup", "short", "20 KB transfers", None, SHORT_BYTES),
             ("fattree", "web", "web flows ≤ 100 KB", 100_000, None),
             ("fattree", "query", "fat-tree queries", None, "response_bytes")):
         run = runs.get(name)
@@ -642,7 +654,7 @@ def aim_summary(rows, challengers):
         far = [r for r in mine if r[2] > FAR or not math.isfinite(r[2])]
         met = [r[0] for r in far if r[5] == "met"]
         lost = [r[0] for r in mine if r[5].startswith("not met (worse)") or
-                (r[3] and r[3][1] > 1)]
+                (r[3] and r[3][1] > 1 + MARGIN)]
         text = (f"- `{cc}`: beats dctcp's p99 by the aim (≤ {AIM_RATIO}×, equal throughput) at "
                 f"{', '.join(met) if met else 'none of the points'}")
         text += f"; significantly worse than dctcp at {', '.join(lost)}." if lost else \

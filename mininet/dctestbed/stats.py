@@ -125,28 +125,39 @@ def cluster_ci(groups, statistic, level=0.95, resamples=2000, seed=1):
     return float(value), float(low), float(high)
 
 
+# _draw_percentiles works on blocks of resamples x values of at most this
+# many cells (8 bytes each): memory stays bounded however many samples a
+# run pooled (tcp_probe gives millions of RTT samples)
+DRAW_BLOCK_CELLS = 1 << 23
+
+
 def _draw_percentiles(groups, q, draws):
     """The q-th percentile (numpy's 'linear' rule) of the pooled values of
     each resample in draws (an array resamples x len(groups) of group
     indices): the values sorted once, each counted as often as its group
     was drawn, and the two order statistics around rank (n - 1) q / 100
-    interpolated."""
+    interpolated.  Resamples are taken DRAW_BLOCK_CELLS at a time."""
     values = np.concatenate(groups)
     label = np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)])
     order = np.argsort(values, kind="stable")
     values, label = values[order], label[order]
-    counts = np.zeros((draws.shape[0], len(groups)))
-    np.add.at(counts, (np.arange(draws.shape[0])[:, None], draws), 1)
-    cum = np.cumsum(counts[:, label], axis=1)              # values at or below each, per draw
-    pos = (cum[:, -1] - 1) * q / 100
-    lo = np.floor(pos)
-    hi = np.minimum(lo + 1, cum[:, -1] - 1)
+    out = np.empty(draws.shape[0])
+    step = max(1, DRAW_BLOCK_CELLS // max(values.size, 1))
+    for start in range(0, draws.shape[0], step):
+        block = draws[start:start + step]
+        counts = np.zeros((block.shape[0], len(groups)))
+        np.add.at(counts, (np.arange(block.shape[0])[:, None], block), 1)
+        cum = np.cumsum(counts[:, label], axis=1)           # values at or below each, per draw
+        pos = (cum[:, -1] - 1) * q / 100
+        lo = np.floor(pos)
+        hi = np.minimum(lo + 1, cum[:, -1] - 1)
 
-    def kth(k):                                             # the k-th (0-based) pooled value
-        return values[np.minimum((cum <= k[:, None]).sum(axis=1), values.size - 1)]
+        def kth(k, cum=cum):                                # the k-th (0-based) pooled value
+            return values[np.minimum((cum <= k[:, None]).sum(axis=1), values.size - 1)]
 
-    a, b = kth(lo), kth(hi)
-    return a + (b - a) * (pos - lo)
+        a, b = kth(lo), kth(hi)
+        out[start:start + block.shape[0]] = a + (b - a) * (pos - lo)
+    return out
 
 
 def cluster_percentile_ci(groups, q, level=0.95, resamples=2000, seed=1):

@@ -120,25 +120,30 @@ class Variants:
     def _write(self, values):
         return write_params({param_path(*key): v for key, v in values.items()})
 
+    def _values(self, label):
+        """label's parameters, and every other touched one at its baseline:
+        what a run of label writes (a variant's values never meet the
+        previous variant's, so tdctcp's pairs cannot cross between them)."""
+        own = params_of(label)
+        return {key: own.get(key[1], base) if key[0] == module_of(label) else base
+                for key, base in self.baseline.items()}
+
     def validate(self):
         """Write every variant's values once and restore: a value the
         module refuses raises VariantError before anything runs."""
         try:
             for label in self.labels:
-                own = {(module_of(label), n): v for n, v in params_of(label).items()}
-                for path, err in self._write(own).items():
+                values = self._values(label)
+                for path, err in self._write(values).items():
                     raise VariantError(f"--cc {label}: {module_of(label)} refuses "
-                                       f"{path.name}={own[(module_of(label), path.name)]} "
+                                       f"{path.name}={values[(module_of(label), path.name)]} "
                                        f"({err.strerror or err})")
         finally:
             self.restore()
 
     def apply(self, label):
         """Set label's parameters, and every other touched one to its baseline."""
-        own = params_of(label)
-        values = {key: own.get(key[1], base) if key[0] == module_of(label) else base
-                  for key, base in self.baseline.items()}
-        for path, err in self._write(values).items():
+        for path, err in self._write(self._values(label)).items():
             raise RuntimeError(f"{label}: cannot set {path.name}: {err}")
 
     def restore(self):

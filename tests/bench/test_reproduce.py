@@ -15,12 +15,13 @@ def plan_entry(clock, name):
     return next(e for e in reproduce.PLANS[clock] if e[0] == name)
 
 
-def make_run(root, name, scale, clock="virtual", reps=None, noise=0.01, invalid=None):
+def make_run(root, name, scale, clock="virtual", reps=None, noise=0.01, invalid=None, wobble=None):
     """The run directory of a plan entry.  scale(cc, group) multiplies every
     latency and queue of that control (and divides its throughput);
     repetition r is further scaled by 1 + noise * (r - mean) * (-1)^r for
-    every control alike (the pairing), plus a control-specific wobble of
-    noise / 10 so that ratios are not exactly constant."""
+    every control alike (the pairing), plus a control-specific wobble (by
+    default noise / 10) so that ratios are not exactly constant."""
+    wobble = noise / 10 if wobble is None else wobble
     _, exp, args = plan_entry(clock, name)
     o = options.parse([exp, *args], "virtual" if clock == "virtual" else "wall")
     reps = reps or o.reps
@@ -40,7 +41,7 @@ def make_run(root, name, scale, clock="virtual", reps=None, noise=0.01, invalid=
         for g in groups:
             s = scale(cc, g)
             for rep in range(reps):
-                j = (1 + noise * (rep - reps / 2) * (-1) ** rep) * (1 + noise / 10 * ((rep + i) % 3))
+                j = (1 + noise * (rep - reps / 2) * (-1) ** rep) * (1 + wobble * ((rep * 7 + i * 3) % 5 - 2))
                 for q in range(6):
                     comp.append((cc, g, rep, "query", 1_000_000, IDEAL_QUERY_MS * 1000 * s * j + q))
                 for q in range(20):
@@ -72,7 +73,7 @@ def rows_by_claim(text, section=0):
     """{claim: cells} of the section-th claims table."""
     out, seen = {}, -1
     for line in text.splitlines():
-        if line.startswith("| claim | seed |"):
+        if line.startswith("| claim | paper |"):
             seen += 1
         cells = [c.strip() for c in line.strip("|").split("|")]
         if seen == section and len(cells) == 6 and cells[4] in claims.VERDICTS:
@@ -80,8 +81,8 @@ def rows_by_claim(text, section=0):
     return out
 
 
-def seeds_direction(cc, group=""):
-    """The seeds' directions: reno and cubic 4x slower with 4x the queue,
+def papers_direction(cc, group=""):
+    """The papers' directions: reno and cubic 4x slower with 4x the queue,
     xdctcp and tdctcp 0.5x dctcp's latency."""
     return 4.0 if cc in ("reno", "cubic") else 0.5 if cc != "dctcp" else 1.0
 
@@ -96,7 +97,7 @@ def good(tmp_path):
         elif name == "basic":
             make_run(tmp_path, name, lambda cc, g: 4.0 if cc != "dctcp" else 1.0, noise=0)
         else:
-            make_run(tmp_path, name, seeds_direction)
+            make_run(tmp_path, name, papers_direction)
     return tmp_path
 
 
@@ -110,7 +111,7 @@ def test_every_plan_entry_passes_the_option_checks():
                           environment=False)
 
 
-def test_the_virtual_plan_runs_at_the_seeds_operating_points():
+def test_the_virtual_plan_runs_at_the_papers_operating_points():
     def parsed(name):
         _, exp, args = plan_entry("virtual", name)
         return options.parse([exp, *args], "virtual")
@@ -147,6 +148,9 @@ def test_verdicts_follow_the_interval():
     assert claims.direction(ci, True) == "reproduced"
     assert claims.direction(ci, False) == "not reproduced"
     assert claims.direction(claims.CI((1.0, 0.9, 1.1), 5), True) == "inconclusive"
+    assert claims.direction(claims.CI((1.0, 0.99, 1.01), 5), True) == "not reproduced"  # no effect
+    assert claims.direction(claims.CI((0.97, 0.96, 0.99), 5), True) == "inconclusive"   # < 2 %
+    assert claims.direction(claims.CI((1.1, 1.05, 1.15), 5), False) == "reproduced"
     assert claims.direction(claims.CI((0.8, 0.7, 0.9), 2), True) == "inconclusive"   # too few
     assert claims.within(claims.CI((1.0, 0.97, 1.03), 5), 0.05) == "reproduced"
     assert claims.within(claims.CI((1.0, 0.93, 1.03), 5), 0.05) == "inconclusive"
@@ -176,19 +180,26 @@ def test_a_row_per_claim_with_verdicts(good):
     assert rows["T-DCTCP mean completion of 10MB flows vs DCTCP"][4] == "not reproduced"
 
 
-def test_no_difference_is_inconclusive_and_the_opposite_not_reproduced(tmp_path):
+def test_no_effect_a_noisy_one_and_the_opposite(tmp_path):
+    claim = "Queue buildup: 20 KB transfers next to two long flows"
+    # the same within 1 %, measured tightly: no effect, so not the paper's
     make_run(tmp_path, "queue-buildup", lambda cc, g: 1.0, noise=0.05)
     rows = rows_by_claim(reproduce.render(tmp_path))
-    assert rows["Queue buildup: 20 KB transfers next to two long flows"][4] == "inconclusive"
+    assert rows[claim][4] == "not reproduced"
     assert rows["xDCTCP: long-flow throughput vs DCTCP"][4] == "reproduced"     # equal, as claimed
+    # 10 % lower on average, but each control wobbling by up to 40 %
+    shutil.rmtree(tmp_path / "queue-buildup")
+    make_run(tmp_path, "queue-buildup", lambda cc, g: 0.9 if cc == "dctcp" else 1.0, wobble=0.2)
+    rows = rows_by_claim(reproduce.render(tmp_path))
+    assert rows[claim][4] == "inconclusive"
     shutil.rmtree(tmp_path / "queue-buildup")
     make_run(tmp_path, "queue-buildup", lambda cc, g: 0.5 if cc == "reno" else 1.0)
     rows = rows_by_claim(reproduce.render(tmp_path))
-    assert rows["Queue buildup: 20 KB transfers next to two long flows"][4] == "not reproduced"
+    assert rows[claim][4] == "not reproduced"
 
 
 def test_two_repetitions_give_no_verdict(tmp_path):
-    make_run(tmp_path, "queue-buildup", seeds_direction, reps=2)
+    make_run(tmp_path, "queue-buildup", papers_direction, reps=2)
     row = rows_by_claim(reproduce.render(tmp_path))["Queue buildup: 20 KB transfers next to two long flows"]
     assert row[4] == "inconclusive" and "too few" in row[5]
 
@@ -196,7 +207,7 @@ def test_two_repetitions_give_no_verdict(tmp_path):
 def test_missing_and_invalid_runs_are_marked_not_reported(good):
     shutil.rmtree(good / "fattree")
     shutil.rmtree(good / "basic")
-    make_run(good, "basic", seeds_direction, invalid="the shaped path carried 500 of 1000 Mbit/s")
+    make_run(good, "basic", papers_direction, invalid="the shaped path carried 500 of 1000 Mbit/s")
     rows = rows_by_claim(reproduce.render(good))
     assert rows["T-DCTCP mean RTT vs DCTCP"][4] == "not run"
     row = rows["Queue: DCTCP near K, TCP's many times larger"]
@@ -212,6 +223,11 @@ def test_the_grid_claim_compares_points_with_the_poster(tmp_path):
     make_run(tmp_path, "xdctcp-grid", lambda cc, g: 0.5 if cc == reproduce.POSTER else 1.0)
     row = rows_by_claim(reproduce.render(tmp_path))["xDCTCP optimum of the (g, ns, nl) grid"]
     assert row[4] == "reproduced"
+    # a flat grid (every point within 2 % of the poster's) has no optimum to find
+    shutil.rmtree(tmp_path / "xdctcp-grid")
+    make_run(tmp_path, "xdctcp-grid", lambda cc, g: 1.0)
+    row = rows_by_claim(reproduce.render(tmp_path))["xDCTCP optimum of the (g, ns, nl) grid"]
+    assert row[4] == "not reproduced" and "the same within 2% as 7" in row[2]
 
 
 # ---------------------------------------------------------------- incast at scale, the aim
@@ -232,8 +248,9 @@ def test_the_sweep_finds_each_controls_knee_and_collapse(tmp_path):
     assert (table["reno"]["knee"], table["reno"]["collapse"]) == ("32", "64")
     assert (table["dctcp"]["knee"], table["dctcp"]["collapse"]) == ("96", None)
     assert (table["xdctcp"]["knee"], table["xdctcp"]["collapse"]) == (None, None)
-    text = "\n".join(reproduce.render(tmp_path).splitlines())
-    assert "| reno | N = 32 | N = 64 |" in text and "| xdctcp | none up to N = 96 | none up to N = 96 |" in text
+    text = reproduce.render(tmp_path)
+    assert "| reno | N = 32 | N = 64 |" in text
+    assert "| xdctcp | none up to N = 96 | none up to N = 96 |" in text
 
 
 def test_the_aim_distinguishes_the_limit_from_far_from_it(tmp_path):
@@ -248,12 +265,12 @@ def test_the_aim_distinguishes_the_limit_from_far_from_it(tmp_path):
     make_run(tmp_path, "incast-rto10", scale)
     runs, _ = reproduce.read_runs(tmp_path, "virtual")
     rows = {(r[0], r[1]): r for r in claims.aims(runs, reproduce.CHALLENGERS)}
-    assert rows[("incast N = 16 (RTO_min 10 ms)", "tdctcp")][5] == "not met (worse)"
-    assert rows[("incast N = 32 (RTO_min 10 ms)", "tdctcp")][5] == "met"
-    assert rows[("incast N = 48 (RTO_min 10 ms)", "tdctcp")][5] == "met"
-    assert rows[("incast N = 48 (RTO_min 10 ms)", "xdctcp")][5] == "not met"
+    assert rows[("incast-rto10 N = 16", "tdctcp")][5] == "not met (worse)"
+    assert rows[("incast-rto10 N = 32", "tdctcp")][5] == "met"
+    assert rows[("incast-rto10 N = 48", "tdctcp")][5] == "met"
+    assert rows[("incast-rto10 N = 48", "xdctcp")][5] == "not met"
     summary = claims.aim_summary(list(rows.values()), ["tdctcp"])[0]
-    assert "incast N = 48" in summary and "worse than dctcp at incast N = 16" in summary
+    assert "incast-rto10 N = 48" in summary and "worse than dctcp at incast-rto10 N = 16" in summary
 
 
 def test_report_cli_writes_both_testbeds(good, tmp_path):
@@ -262,7 +279,20 @@ def test_report_cli_writes_both_testbeds(good, tmp_path):
     assert reproduce.main(["report", str(good), "--wall", str(wall), "--out", str(out),
                            "--minutes", "40"]) == 0
     text = out.read_text()
-    assert "The last run of the plan took 40 minutes." in text
-    assert "## The seeds' operating points, in virtual time" in text
+    assert "The plan's runs took 40 minutes of wall time here." in text
+    assert "## The papers' operating points, in virtual time" in text
     assert "## The wall-clock testbed (QEMU, 20 Mbit/s)" in text
     assert len(rows_by_claim(text, 1)) >= 18            # the wall-clock runs' claims
+
+
+def test_the_script_refuses_an_unknown_run_before_starting(tmp_path):
+    import os
+    import subprocess
+    script = reproduce.TOP / "scripts" / "reproduce.sh"
+    for testbed in ("uml", "vm"):
+        r = subprocess.run([str(script), "--only", "basic,nosuch", "--out", str(tmp_path / "o")],
+                           capture_output=True, text=True, env={**os.environ, "TESTBED": testbed})
+        assert r.returncode == 2 and "--only nosuch: no such run in the plan" in r.stderr
+        assert not (tmp_path / "o").exists()
+    r = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "TESTBED=vm" in r.stdout

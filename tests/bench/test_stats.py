@@ -2,6 +2,7 @@
 
 import random
 
+import numpy as np
 import pytest
 from dctestbed import stats
 
@@ -175,3 +176,13 @@ def test_draw_percentiles_match_numpy_on_each_draw():
         got = stats._draw_percentiles(groups, q, draws)
         want = [np.percentile(np.concatenate([groups[j] for j in d]), q) for d in draws]
         assert got == pytest.approx(want)
+
+
+def test_percentile_draws_in_blocks_give_the_same_intervals(monkeypatch):
+    """Bounded memory (tcp_probe pools millions of samples): resamples
+    taken a few at a time give exactly what one block gives."""
+    rng = np.random.default_rng(3)
+    reps = [rng.exponential(10, 200) for _ in range(6)]
+    whole = stats.cluster_percentile_ci(reps, 99)
+    monkeypatch.setattr(stats, "DRAW_BLOCK_CELLS", 1000)      # 5 resamples per block
+    assert stats.cluster_percentile_ci(reps, 99) == whole

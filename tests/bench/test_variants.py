@@ -110,3 +110,34 @@ def test_write_params_retries_a_pair_write_refused_for_order(tmp_path, monkeypat
     refused = variants.write_params({low: "95000"})
     assert list(refused) == [low] and refused[low].errno == 22
     assert low.read_text() == "70000\n"
+
+
+def test_validation_sets_each_variant_against_the_baseline(tmp_path, monkeypatch):
+    """The T-DCTCP trends sweep T_low up to 20 ms, then T_high down from
+    12.5 ms: each variant is written over the baseline, never over the
+    previous variant, so t_high_us=12500 after t_low_us=20000 is valid."""
+    monkeypatch.setattr(variants, "SYS_MODULE", tmp_path)
+    d = tmp_path / "tcp_tdctcp" / "parameters"
+    d.mkdir(parents=True)
+    low, high = d / "t_low_us", d / "t_high_us"
+    low.write_text("5000\n")
+    high.write_text("50000\n")
+    real_write = Path.write_text
+
+    def write(self, text, *args, **kwargs):
+        if self in (low, high):
+            lo = int(text) if self == low else int(low.read_text())
+            hi = int(text) if self == high else int(high.read_text())
+            if lo > hi:
+                raise OSError(22, "Invalid argument")
+        return real_write(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write)
+    v = variants.Variants(["tdctcp:t_low_us=20000", "tdctcp:t_high_us=12500"])
+    v.validate()
+    v.apply("tdctcp:t_low_us=20000")
+    assert (low.read_text(), high.read_text()) == ("20000\n", "50000\n")
+    v.apply("tdctcp:t_high_us=12500")
+    assert (low.read_text(), high.read_text()) == ("5000\n", "12500\n")
+    v.restore()
+    assert (low.read_text(), high.read_text()) == ("5000\n", "50000\n")
