@@ -57,6 +57,8 @@ struct dctcp_base {
 	u32 loss_cwnd;		/* cwnd before the last reduction, for undo */
 	u32 prior_rcv_nxt;	/* receiver: rcv_nxt before the last segment */
 	u32 ce_state;		/* receiver: 1 if the last segment carried CE */
+	u32 msg_delivered;	/* tp->delivered when the last message began */
+	u32 msg_delivered_ce;	/* tp->delivered_ce when the last message began */
 };
 
 /* The window a module wants after ECE, in segments (floored by caller) */
@@ -224,32 +226,52 @@ static void dctcp_base_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
  * worker: the sum of their windows reaches one switch port within a
  * serialisation time, before any mark can be echoed.  The windows they
  * carry are those the last message grew while its final packets drained.
- * With restart_backoff a connection whose last message saw marks (alpha
- * above zero) first takes the cut an ECE would take, cwnd * (1 - alpha/2),
- * and goes on from there in congestion avoidance.  An unmarked connection
- * (alpha zero) is untouched; one idle past the RTO has had its window
+ * restart_backoff makes such a message first take a DCTCP cut and go on
+ * in congestion avoidance:
+ *
+ *	1 (alpha):	cwnd * (1 - alpha / 2)
+ *	2 (marked):	cwnd * (1 - F / 2), F the fraction of the last
+ *			message's packets that were ECE-marked; none when
+ *			it saw no mark
+ *
+ * Mode 2 exists because alpha, still near its initial value on a
+ * connection that has carried little, cuts short request/responses that
+ * saw no congestion at all.  One idle past the RTO has had its window
  * restarted by the kernel first (RFC 2861), and the cut applies to that.
  */
+#define DCTCP_RESTART_ALPHA	1
+#define DCTCP_RESTART_MARKED	2
+
 static unsigned int dctcp_restart_backoff;
 
-static inline u32 dctcp_restart_window(u32 cwnd, u32 alpha_1024)
+/* cwnd * (1 - marked / (2 * delivered)), never below DCTCP_MIN_CWND */
+static inline u32 dctcp_restart_window(u32 cwnd, u32 marked, u32 delivered)
 {
-	return dctcp_cwnd_cut(cwnd, ((u64)cwnd * alpha_1024) >>
-				    (DCTCP_ONE_SHIFT + 1));
+	return dctcp_cwnd_cut(cwnd, div_u64((u64)cwnd * marked,
+					    2 * max(delivered, 1U)));
 }
 
 static inline void dctcp_base_tx_start(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct dctcp_base *ca = dctcp_base(sk);
+	u32 delivered = tp->delivered - ca->msg_delivered;
+	u32 marked = tp->delivered_ce - ca->msg_delivered_ce;
+	u32 mode = READ_ONCE(dctcp_restart_backoff);
 	u32 cwnd = tcp_snd_cwnd(tp);
 	u32 target;
 
-	if (!READ_ONCE(dctcp_restart_backoff))
+	ca->msg_delivered = tp->delivered;
+	ca->msg_delivered_ce = tp->delivered_ce;
+	if (mode == DCTCP_RESTART_ALPHA)
+		target = dctcp_restart_window(cwnd, ca->alpha_1024, DCTCP_ONE);
+	else if (mode == DCTCP_RESTART_MARKED && marked)
+		target = dctcp_restart_window(cwnd, marked, delivered);
+	else
 		return;
-	target = dctcp_restart_window(cwnd, dctcp_base(sk)->alpha_1024);
 	if (target >= cwnd)
 		return;
-	dctcp_base(sk)->loss_cwnd = cwnd;
+	ca->loss_cwnd = cwnd;
 	tcp_snd_cwnd_set(tp, target);
 	tp->snd_ssthresh = target;
 }
@@ -309,6 +331,8 @@ static inline bool dctcp_base_init(struct sock *sk, u32 alpha_init_1024)
 		ca->loss_cwnd = 0;
 		ca->prior_rcv_nxt = tp->rcv_nxt;
 		ca->ce_state = 0;
+		ca->msg_delivered = tp->delivered;
+		ca->msg_delivered_ce = tp->delivered_ce;
 		dctcp_base_new_window(tp, ca);
 		return true;
 	}
@@ -376,6 +400,18 @@ static int dctcp_param_set_switch(const char *val,
 
 static const struct kernel_param_ops dctcp_param_switch = {
 	.set = dctcp_param_set_switch,
+	.get = param_get_uint,
+};
+
+/* restart_backoff: 0 (off), DCTCP_RESTART_ALPHA or DCTCP_RESTART_MARKED */
+static int dctcp_param_set_restart(const char *val,
+				   const struct kernel_param *kp)
+{
+	return dctcp_param_set_range(val, kp, 0, DCTCP_RESTART_MARKED);
+}
+
+static const struct kernel_param_ops dctcp_param_restart = {
+	.set = dctcp_param_set_restart,
 	.get = param_get_uint,
 };
 

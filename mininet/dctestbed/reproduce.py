@@ -68,6 +68,8 @@ XR, TR, AR = ("xdctcp:restart_backoff=1", "tdctcp:restart_backoff=1",
 # tdctcp holding its own queue below K: automatic thresholds at 1 and 4 of
 # its own segments queued, the RTT cuts applied at once
 TUNED = f"{AUTO}:auto_low_pkts=1:auto_high_pkts=4:direct_decrease=1"
+# restart backoff by the last message's marked fraction (mode 2)
+TUNED2, XR2 = f"{TUNED}:restart_backoff=2", "xdctcp:restart_backoff=2"
 SEVEN = f"reno,cubic,dctcp,xdctcp,tdctcp,{SCALED},{AUTO}"
 WALL_FIVE = f"reno,cubic,dctcp,xdctcp,tdctcp,{WALL_SCALED},{AUTO}"
 INCAST_N = "16,32,48,64"
@@ -95,10 +97,10 @@ PLANS = {
                                      "--queries", "5", *DC]),
         ("xdctcp-grid", "queue-buildup", ["--cc", ",".join(["dctcp", *XGRID]), "--reps", "3",
                                           "--duration", "4", *DC]),
-        # the tuned tdctcp, with and without restart backoff, where dctcp is far from ideal
-        ("aim-incast", "incast", ["--cc", f"dctcp,{TUNED},{TUNED}:restart_backoff=1", "--n", INCAST_N,
+        # the tuned tdctcp and restart backoff after marked messages only (mode 2)
+        ("aim-incast", "incast", ["--cc", f"dctcp,{TUNED},{TUNED2},{XR2}", "--n", INCAST_N,
                                   "--reps", "8", "--queries", "5", *DC]),
-        ("aim-queue-buildup", "queue-buildup", ["--cc", f"dctcp,{TUNED},{TUNED}:restart_backoff=1",
+        ("aim-queue-buildup", "queue-buildup", ["--cc", f"dctcp,{TUNED},{TUNED2},{XR2}",
                                                 "--reps", "5", "--duration", "4", *DC]),
     ],
     # the wall-clock VM (QEMU, software emulation): 20 Mbit/s, 2-3 repetitions
@@ -129,7 +131,7 @@ def plan_lines(clock="virtual"):
 
 # ---------------------------------------------------------------- the report
 
-CHALLENGERS = ("xdctcp", "tdctcp", SCALED, AUTO, XR, TR, AR, TUNED, f"{TUNED}:restart_backoff=1")
+CHALLENGERS = ("xdctcp", "tdctcp", SCALED, AUTO, XR, TR, AR, TUNED, TUNED2, XR2)
 WALL_CHALLENGERS = ("xdctcp", "tdctcp", WALL_SCALED, AUTO)
 
 

@@ -302,20 +302,25 @@ TEST(base_rto_halves_once)
 }
 
 /*
- * restart_backoff: a message starting with nothing in flight first takes
- * the ECE cut, cwnd * (1 - alpha / 2), in congestion avoidance; off, or
- * with alpha zero, or with data in flight, the window is left alone
+ * restart_backoff: a message starting with nothing in flight first takes a
+ * DCTCP cut, in congestion avoidance: by alpha/2 (1), or by half the last
+ * message's marked fraction (2, none after a message without marks); off,
+ * or with data in flight, the window is left alone
  */
 TEST(base_restart_backoff)
 {
 	setup()->alpha_1024 = 512;
 	tp->snd_cwnd = 40;
 	tp->snd_ssthresh = 0x7fffffff;		/* slow start */
+	window(20, 10);
+	dctcp_base(sk)->alpha_1024 = 512;
 	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(tp->snd_cwnd, 40);			/* off by default */
 	EXPECT_EQ(param_write("restart_backoff", "1"), 0);
+	window(20, 10);
+	dctcp_base(sk)->alpha_1024 = 512;
 	EXPECT_TRUE(kstub_tx_start(sk));
-	EXPECT_EQ(tp->snd_cwnd, 30);			/* 40 - 40 * 1/4 */
+	EXPECT_EQ(tp->snd_cwnd, 30);			/* alpha 1/2: 40 - 40 / 4 */
 	EXPECT_EQ(tp->snd_ssthresh, 30);
 	EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 40);
 	tp->packets_out = 5;
@@ -324,17 +329,31 @@ TEST(base_restart_backoff)
 	tp->packets_out = 0;
 	dctcp_base(sk)->alpha_1024 = 0;
 	EXPECT_TRUE(kstub_tx_start(sk));
-	EXPECT_EQ(tp->snd_cwnd, 30);			/* unmarked: untouched */
+	EXPECT_EQ(tp->snd_cwnd, 30);			/* alpha 0: untouched */
+
+	EXPECT_EQ(param_write("restart_backoff", "2"), 0);
+	tp->snd_cwnd = 40;
 	dctcp_base(sk)->alpha_1024 = DCTCP_ONE;
+	window(20, 0);				/* unmarked, whatever alpha says */
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 40);
+	window(20, 10);				/* half of it marked */
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 30);			/* 40 - 40 * 10 / 40 */
+	EXPECT_TRUE(kstub_tx_start(sk));		/* nothing since: no cut */
+	EXPECT_EQ(tp->snd_cwnd, 30);
+	window(20, 20);
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 15);			/* all marked: halved */
 	tp->snd_cwnd = 3;
+	window(2, 2);
 	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(tp->snd_cwnd, 2);			/* never below the floor */
-	EXPECT_TRUE(kstub_tx_start(sk));
-	EXPECT_EQ(tp->snd_cwnd, 2);
-	EXPECT_EQ(dctcp_restart_window(100, 1024), 50);
-	EXPECT_EQ(dctcp_restart_window(100, 1), 100);	/* rounds the cut down */
-	EXPECT_EQ(param_write("restart_backoff", "2"), -EINVAL);
-	EXPECT_EQ(param_read("restart_backoff"), 1);
+	EXPECT_EQ(dctcp_restart_window(100, 1, 1), 50);
+	EXPECT_EQ(dctcp_restart_window(100, 1, 1000), 100);	/* rounds down */
+	EXPECT_EQ(dctcp_restart_window(100, 3, 0), 2);	/* no division by 0 */
+	EXPECT_EQ(param_write("restart_backoff", "3"), -EINVAL);
+	EXPECT_EQ(param_read("restart_backoff"), 2);
 	EXPECT_EQ(param_write("restart_backoff", "0"), 0);
 }
 
