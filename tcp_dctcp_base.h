@@ -201,23 +201,6 @@ static inline void dctcp_ce_state_update(struct sock *sk, u32 new_ce_state)
 	dctcp_ece_set(sk, new_ce_state);
 }
 
-static void dctcp_base_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
-{
-	switch (ev) {
-	case CA_EVENT_ECN_IS_CE:
-		dctcp_ce_state_update(sk, 1);
-		break;
-	case CA_EVENT_ECN_NO_CE:
-		dctcp_ce_state_update(sk, 0);
-		break;
-	case CA_EVENT_LOSS:		/* retransmission timeout */
-		dctcp_base_react_to_loss(sk);
-		break;
-	default:
-		break;
-	}
-}
-
 /*
  * Restart backoff, off by default (DCTCP and the papers restart a message
  * with whatever window the connection has).  A message that begins on an
@@ -274,6 +257,28 @@ static inline void dctcp_base_tx_start(struct sock *sk)
 	ca->loss_cwnd = cwnd;
 	tcp_snd_cwnd_set(tp, target);
 	tp->snd_ssthresh = target;
+}
+
+static void dctcp_base_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
+{
+	switch (ev) {
+	case CA_EVENT_ECN_IS_CE:
+		dctcp_ce_state_update(sk, 1);
+		break;
+	case CA_EVENT_ECN_NO_CE:
+		dctcp_ce_state_update(sk, 0);
+		break;
+	case CA_EVENT_LOSS:		/* retransmission timeout */
+		dctcp_base_react_to_loss(sk);
+		break;
+#ifndef DCTCP_COMPAT_TX_START_OP
+	case CA_EVENT_TX_START:		/* its own op from 7.1 on */
+		dctcp_base_tx_start(sk);
+		break;
+#endif
+	default:
+		break;
+	}
 }
 
 /* A spurious reduction is undone to the window before it */

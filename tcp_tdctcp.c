@@ -611,24 +611,13 @@ static const struct file_operations tdctcp_case_count_fops = {
 	.release	= single_release,
 };
 
-#ifndef DCTCP_COMPAT_TX_START_OP
-static void tdctcp_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
-{
-	if (ev == CA_EVENT_TX_START)
-		dctcp_base_tx_start(sk);
-	dctcp_base_cwnd_event(sk, ev);
-}
-#endif
-
 static struct tcp_congestion_ops tdctcp __read_mostly = {
 	.init		= tdctcp_init,
 	.in_ack_event	= tdctcp_in_ack_event,
 	.pkts_acked	= tdctcp_pkts_acked,
-#ifdef DCTCP_COMPAT_TX_START_OP
 	.cwnd_event	= dctcp_base_cwnd_event,
+#ifdef DCTCP_COMPAT_TX_START_OP
 	.cwnd_event_tx_start = dctcp_base_tx_start,
-#else
-	.cwnd_event	= tdctcp_cwnd_event,
 #endif
 	.ssthresh	= dctcp_base_ssthresh,
 	.cong_avoid	= tdctcp_cong_avoid,

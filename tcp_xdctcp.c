@@ -130,21 +130,27 @@ static void xdctcp_in_ack_event(struct sock *sk, u32 flags)
  * counts as in flight either (the whole window is marked lost), but the
  * data is still outstanding: that is the same flow, recovering.
  */
-static void xdctcp_tx_start(struct sock *sk)
+static void xdctcp_flow_start(struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	struct xdctcp *ca = inet_csk_ca(sk);
 
 	if (READ_ONCE(xdctcp_idle_restart) && !tp->packets_out)
 		ca->flow_start_bytes = tp->bytes_acked;
-	dctcp_base_tx_start(sk);
 }
 
-#ifndef DCTCP_COMPAT_TX_START_OP
+/* the base's part of TX_START (restart backoff) comes after the flow's */
+#ifdef DCTCP_COMPAT_TX_START_OP
+static void xdctcp_tx_start(struct sock *sk)
+{
+	xdctcp_flow_start(sk);
+	dctcp_base_tx_start(sk);
+}
+#else
 static void xdctcp_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
 {
 	if (ev == CA_EVENT_TX_START)
-		xdctcp_tx_start(sk);
+		xdctcp_flow_start(sk);
 	dctcp_base_cwnd_event(sk, ev);
 }
 #endif

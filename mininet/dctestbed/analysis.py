@@ -239,7 +239,7 @@ def _median(xs):
     return stats.percentile(xs, 50)
 
 
-def _ideal(params, size_bytes):
+def ideal_us(params, size_bytes):
     """Ideal completion (us) of size_bytes, or None without rate or base RTT."""
     rate, rtt = params.get("rate_mbit"), params.get("base_rtt_us")
     if size_bytes is None or not isinstance(rate, int | float) or not isinstance(rtt, int | float):
@@ -257,9 +257,9 @@ def _completions(params, fct):
         s = _round(stats.summary(fcts))
         ideal = None
         if kind in ("query", "cold"):
-            ideal = _ideal(params, params.get("response_bytes"))
+            ideal = ideal_us(params, params.get("response_bytes"))
         elif kind == "short":
-            ideal = _ideal(params, _median(sizes))
+            ideal = ideal_us(params, _median(sizes))
         if ideal is not None:
             s["ideal_us"] = _round(float(ideal))
         s["p99_by_rep"] = [_round(stats.percentile(by_rep[r], 99)) for r in sorted(by_rep)]
@@ -399,7 +399,7 @@ def _by(label_of, sizes, fcts, order, params=None):
     for label in order:
         if label in groups:
             out[label] = _round(stats.summary(groups[label]))
-            ideal = _ideal(params, size_of[label]) if params else None
+            ideal = ideal_us(params, size_of[label]) if params else None
             if ideal is not None:
                 out[label]["ideal_us"] = _round(float(ideal))
     return out

@@ -511,7 +511,7 @@ SHORT_BYTES = 20_000        # the queue-buildup experiment's short transfers
 
 def ideal_ms_of(params, nbytes):
     """The ideal completion (ms) of nbytes: at the shaped rate plus the base RTT."""
-    return stats.ideal_us(nbytes, params["rate_mbit"], params.get("base_rtt_us") or 0) / 1000
+    return analysis.ideal_us(params, nbytes) / 1000
 
 
 def ideal_query_ms(params):

@@ -86,36 +86,10 @@ def test_a_refused_value_names_the_label_and_restores(sysfs):
     assert variants.module_params("reno") == {}
 
 
-def test_write_params_retries_a_pair_write_refused_for_order(tmp_path, monkeypatch):
-    """A fake tdctcp whose t_low_us may never pass t_high_us: raising both
-    past the old high succeeds whichever order the dict gives."""
-    d = tmp_path / "tcp_tdctcp" / "parameters"
-    d.mkdir(parents=True)
-    low, high = d / "t_low_us", d / "t_high_us"
-    low.write_text("5000\n")
-    high.write_text("50000\n")
-    real_write = Path.write_text
-
-    def write(self, text, *args, **kwargs):
-        if self in (low, high):
-            lo = int(text) if self == low else int(low.read_text())
-            hi = int(text) if self == high else int(high.read_text())
-            if lo > hi:
-                raise OSError(22, "Invalid argument")
-        return real_write(self, text, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "write_text", write)
-    assert variants.write_params({low: "70000", high: "90000"}) == {}
-    assert (low.read_text(), high.read_text()) == ("70000\n", "90000\n")
-    refused = variants.write_params({low: "95000"})
-    assert list(refused) == [low] and refused[low].errno == 22
-    assert low.read_text() == "70000\n"
-
-
-def test_validation_sets_each_variant_against_the_baseline(tmp_path, monkeypatch):
-    """The T-DCTCP trends sweep T_low up to 20 ms, then T_high down from
-    12.5 ms: each variant is written over the baseline, never over the
-    previous variant, so t_high_us=12500 after t_low_us=20000 is valid."""
+@pytest.fixture
+def threshold_pair(tmp_path, monkeypatch):
+    """A fake tdctcp (under a fake /sys/module) whose t_low_us may never
+    pass t_high_us, as the module refuses: (t_low_us, t_high_us) files."""
     monkeypatch.setattr(variants, "SYS_MODULE", tmp_path)
     d = tmp_path / "tcp_tdctcp" / "parameters"
     d.mkdir(parents=True)
@@ -133,6 +107,24 @@ def test_validation_sets_each_variant_against_the_baseline(tmp_path, monkeypatch
         return real_write(self, text, *args, **kwargs)
 
     monkeypatch.setattr(Path, "write_text", write)
+    return low, high
+
+
+def test_write_params_retries_a_pair_write_refused_for_order(threshold_pair):
+    """Raising both past the old high succeeds whichever order the dict gives."""
+    low, high = threshold_pair
+    assert variants.write_params({low: "70000", high: "90000"}) == {}
+    assert (low.read_text(), high.read_text()) == ("70000\n", "90000\n")
+    refused = variants.write_params({low: "95000"})
+    assert list(refused) == [low] and refused[low].errno == 22
+    assert low.read_text() == "70000\n"
+
+
+def test_validation_sets_each_variant_against_the_baseline(threshold_pair):
+    """The T-DCTCP trends sweep T_low up to 20 ms, then T_high down from
+    12.5 ms: each variant is written over the baseline, never over the
+    previous variant, so t_high_us=12500 after t_low_us=20000 is valid."""
+    low, high = threshold_pair
     v = variants.Variants(["tdctcp:t_low_us=20000", "tdctcp:t_high_us=12500"])
     v.validate()
     v.apply("tdctcp:t_low_us=20000")
