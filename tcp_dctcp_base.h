@@ -59,6 +59,7 @@ struct dctcp_base {
 	u32 ce_state;		/* receiver: 1 if the last segment carried CE */
 	u32 msg_delivered;	/* tp->delivered when the last message began */
 	u32 msg_delivered_ce;	/* tp->delivered_ce when the last message began */
+	u32 msg_retrans;	/* tp->total_retrans when the last message began */
 };
 
 /* The window a module wants after ECE, in segments (floored by caller) */
@@ -213,24 +214,28 @@ static inline void dctcp_ce_state_update(struct sock *sk, u32 new_ce_state)
  * in congestion avoidance:
  *
  *	1 (alpha):	cwnd * (1 - alpha / 2)
- *	2 (marked):	cwnd * (1 - F / 2), F the fraction of the last
- *			message's packets that were ECE-marked; none when
- *			it saw no mark
+ *	2 (message):	cwnd * (1 - F / 2), F the fraction of the last
+ *			message's delivered packets that were ECE-marked or
+ *			had to be retransmitted (at most 1); none when it
+ *			saw neither
  *
  * Mode 2 exists because alpha, still near its initial value on a
  * connection that has carried little, cuts short request/responses that
- * saw no congestion at all.  One idle past the RTO has had its window
+ * saw no congestion at all.  It counts retransmissions because a message
+ * that overflowed the buffer delivers most of its packets late, by
+ * retransmission through the drained queue, unmarked: counting marks
+ * alone, the message that lost most would be cut least.  One idle past the RTO has had its window
  * restarted by the kernel first (RFC 2861), and the cut applies to that.
  */
 #define DCTCP_RESTART_ALPHA	1
-#define DCTCP_RESTART_MARKED	2
+#define DCTCP_RESTART_MESSAGE	2
 
 static unsigned int dctcp_restart_backoff;
 
-/* cwnd * (1 - marked / (2 * delivered)), never below DCTCP_MIN_CWND */
-static inline u32 dctcp_restart_window(u32 cwnd, u32 marked, u32 delivered)
+/* cwnd * (1 - signalled / (2 * delivered)), never below DCTCP_MIN_CWND */
+static inline u32 dctcp_restart_window(u32 cwnd, u32 signalled, u32 delivered)
 {
-	return dctcp_cwnd_cut(cwnd, div_u64((u64)cwnd * marked,
+	return dctcp_cwnd_cut(cwnd, div_u64((u64)cwnd * signalled,
 					    2 * max(delivered, 1U)));
 }
 
@@ -239,17 +244,20 @@ static inline void dctcp_base_tx_start(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct dctcp_base *ca = dctcp_base(sk);
 	u32 delivered = tp->delivered - ca->msg_delivered;
-	u32 marked = tp->delivered_ce - ca->msg_delivered_ce;
+	u32 signalled = tp->delivered_ce - ca->msg_delivered_ce +
+			tp->total_retrans - ca->msg_retrans;
 	u32 mode = READ_ONCE(dctcp_restart_backoff);
 	u32 cwnd = tcp_snd_cwnd(tp);
 	u32 target;
 
 	ca->msg_delivered = tp->delivered;
 	ca->msg_delivered_ce = tp->delivered_ce;
+	ca->msg_retrans = tp->total_retrans;
 	if (mode == DCTCP_RESTART_ALPHA)
 		target = dctcp_restart_window(cwnd, ca->alpha_1024, DCTCP_ONE);
-	else if (mode == DCTCP_RESTART_MARKED && marked)
-		target = dctcp_restart_window(cwnd, marked, delivered);
+	else if (mode == DCTCP_RESTART_MESSAGE && signalled)
+		target = dctcp_restart_window(cwnd, min(signalled, delivered),
+					      delivered);
 	else
 		return;
 	if (target >= cwnd)
@@ -338,6 +346,7 @@ static inline bool dctcp_base_init(struct sock *sk, u32 alpha_init_1024)
 		ca->ce_state = 0;
 		ca->msg_delivered = tp->delivered;
 		ca->msg_delivered_ce = tp->delivered_ce;
+		ca->msg_retrans = tp->total_retrans;
 		dctcp_base_new_window(tp, ca);
 		return true;
 	}
@@ -408,11 +417,11 @@ static const struct kernel_param_ops dctcp_param_switch = {
 	.get = param_get_uint,
 };
 
-/* restart_backoff: 0 (off), DCTCP_RESTART_ALPHA or DCTCP_RESTART_MARKED */
+/* restart_backoff: 0 (off), DCTCP_RESTART_ALPHA or DCTCP_RESTART_MESSAGE */
 static int dctcp_param_set_restart(const char *val,
 				   const struct kernel_param *kp)
 {
-	return dctcp_param_set_range(val, kp, 0, DCTCP_RESTART_MARKED);
+	return dctcp_param_set_range(val, kp, 0, DCTCP_RESTART_MESSAGE);
 }
 
 static const struct kernel_param_ops dctcp_param_restart = {

@@ -234,7 +234,7 @@ MODULE_PARM_DESC(direct_decrease, "Apply the RTT cuts of cases (2) and (4) at on
 /* a message on an idle connection first backs off (tcp_dctcp_base.h) */
 module_param_cb(restart_backoff, &dctcp_param_restart, &dctcp_restart_backoff, 0644);
 __MODULE_PARM_TYPE(restart_backoff, "uint");
-MODULE_PARM_DESC(restart_backoff, "A message starting on an idle connection first cuts cwnd, in mode 0 (no), 1 (by alpha/2) or 2 (by half the marked fraction of the last message) (range 0-2, default 0)");
+MODULE_PARM_DESC(restart_backoff, "A message starting on an idle connection first cuts cwnd, in mode 0 (no), 1 (by alpha/2) or 2 (by half the fraction of the last message marked or retransmitted) (range 0-2, default 0)");
 
 /* derive T_low and T_high from minRTT and the connection's rate */
 static unsigned int tdctcp_auto_thresholds __read_mostly;

@@ -74,7 +74,7 @@ MODULE_PARM_DESC(alpha_init, "Initial alpha, in 1/1024 (range 0-1024, default 10
 /* a message on an idle connection first backs off (tcp_dctcp_base.h) */
 module_param_cb(restart_backoff, &dctcp_param_restart, &dctcp_restart_backoff, 0644);
 __MODULE_PARM_TYPE(restart_backoff, "uint");
-MODULE_PARM_DESC(restart_backoff, "A message starting on an idle connection first cuts cwnd, in mode 0 (no), 1 (by alpha/2) or 2 (by half the marked fraction of the last message) (range 0-2, default 0)");
+MODULE_PARM_DESC(restart_backoff, "A message starting on an idle connection first cuts cwnd, in mode 0 (no), 1 (by alpha/2) or 2 (by half the fraction of the last message marked or retransmitted) (range 0-2, default 0)");
 
 /* persistent connections carry many messages; each is a flow */
 static unsigned int xdctcp_idle_restart __read_mostly = 1;

@@ -23,6 +23,9 @@ IPERF_PORT = 5201
 SHORT_BYTES = 20_000
 BACKGROUND_MAX_S = 3600         # incast background flows run until the queries end
 BACKGROUND_WARMUP_S = 2.0       # ... and start this long before them
+# the fat-tree's fixed source ports: repetition r's flows start at
+# SPORT_BASE + (r mod SPORT_CYCLE) * SPORT_STRIDE, below the ephemeral range
+SPORT_BASE, SPORT_STRIDE, SPORT_CYCLE = 20000, 1000, 12
 
 
 def app(host, *args, **popen):
@@ -134,8 +137,10 @@ class Experiment:
             self.servers.append(host.popen(["iperf3", "-s", "-1", "-p", str(IPERF_PORT + i)]))
         wait_listening(host, [IPERF_PORT + i for i in range(count)])
 
-    def iperf(self, client, server, port, seconds, delay=0.0):
+    def iperf(self, client, server, port, seconds, delay=0.0, cport=0):
         cmd = f"exec iperf3 -c {server.IP()} -p {port} -t {seconds} -i 0.5 -J --connect-timeout 5000"
+        if cport:
+            cmd += f" --cport {cport}"
         if delay:
             cmd = f"sleep {delay}; {cmd}"
         return client.popen(["sh", "-c", cmd])
@@ -164,10 +169,35 @@ class Aggregator:
             err = self.proc.stderr.read() if self.proc.poll() is not None else ""
             raise RuntimeError(f"incast aggregator: {line or 'exited'} {err.strip()[-300:]}")
 
-    def run(self, cc, workers, port, nbytes, queries, out, gap_ms=0):
-        self.proc.stdin.write(f"{cc} {','.join(workers)} {port} {nbytes} {queries} {gap_ms} {out}\n")
+    def run(self, cc, workers, port, nbytes, queries, out, gap_ms=0, sport=0):
+        self.proc.stdin.write(f"{cc} {','.join(workers)} {port} {nbytes} {queries} {gap_ms} {out} {sport}\n")
         self.proc.stdin.flush()
         self._expect("done")
+
+    def close(self):
+        end_stdin_process(self.proc)
+
+
+class SwitchedServer:
+    """A flowapp server on one port whose listener's congestion control
+    is chosen before each run."""
+
+    def __init__(self, host):
+        self.host = host
+        self.proc = app(host, "server", "--port", APP_PORT, "--switched",
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._expect("listening on")
+
+    def _expect(self, prefix):
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith(prefix):
+            err = self.proc.stderr.read() if self.proc.poll() is not None else ""
+            raise RuntimeError(f"{self.host.name}: app server: {line or 'exited'} {err.strip()[-300:]}")
+
+    def select(self, cc):
+        self.proc.stdin.write(f"{cc}\n")
+        self.proc.stdin.flush()
+        self._expect(f"cc {cc}")
 
     def close(self):
         end_stdin_process(self.proc)
@@ -352,25 +382,44 @@ class FatTree(Experiment):
         hosts = tb.net.hosts
         return [hosts[5], hosts[9], hosts[12], hosts[14]]      # the iperf3 pairs
 
+    def port(self, cc):
+        """One port for every control (the listener's control is set per
+        run), so the five-tuples, and with them the paths, repeat."""
+        return APP_PORT
+
     def setup(self, tb):
-        for h in tb.net.hosts[1:]:
-            self.app_server(h)
+        self.switched = [SwitchedServer(h) for h in tb.net.hosts[1:]]
         self.agg = Aggregator(self.agg_host(tb))
+
+    def sport_base(self, rep, flows):
+        """Repetition rep's first fixed source port: the same for every
+        control, so each repetition pairs the controls on one placement
+        of the flows on the multipath routes, and repetitions sample
+        different placements."""
+        if flows > SPORT_STRIDE:
+            raise ValueError(f"fattree: {flows} flows from one host in a run; at most {SPORT_STRIDE}")
+        return SPORT_BASE + (rep % SPORT_CYCLE) * SPORT_STRIDE
 
     def teardown(self):
         close_aggregator(self)
+        for s in getattr(self, "switched", []):
+            s.close()
+        self.switched = []
         super().teardown()
 
     def run(self, tb, rundir, cc, group, rep):
         hosts, d = tb.net.hosts, self.opts.duration
-        self.iperf_servers(hosts[5], 1)
-        self.iperf_servers(hosts[9], 1)
-        longs = [self.iperf(hosts[12], hosts[5], IPERF_PORT, d),
-                 self.iperf(hosts[14], hosts[9], IPERF_PORT, d)]
         rng = random.Random(self.opts.seed * 1000 + rep)
         web = workload.poisson_flows(rng, self.opts.load, self.opts.rate, d - 2)
         sizes = workload.FATTREE_PROBE_SIZES
         probes = [(1.0 + i * 1.5, sizes[i % len(sizes)]) for i in range(int((d - 3) / 1.5))]
+        sport = self.sport_base(rep, max(len(web), len(probes), len(hosts)))
+        for srv in self.switched:
+            srv.select(cc)
+        self.iperf_servers(hosts[5], 1)
+        self.iperf_servers(hosts[9], 1)
+        longs = [self.iperf(hosts[12], hosts[5], IPERF_PORT, d, cport=sport),
+                 self.iperf(hosts[14], hosts[9], IPERF_PORT, d, cport=sport)]
         procs = []
         for name, plan, client, server in (("web", web, hosts[1], hosts[6]),
                                           ("probe", probes, hosts[2], hosts[10])):
@@ -378,9 +427,9 @@ class FatTree(Experiment):
             sched.write_text("".join(f"{t:.3f},{s}\n" for t, s in plan))
             procs.append(app(client, "flows", "--server", server.IP(), "--port", self.port(cc),
                              "--schedule", sched, "--kind", name, "--out", rundir / "fct.csv",
-                             "--cc", cc))
+                             "--cc", cc, "--sport", sport))
         self.agg.run(cc, [h.IP() for h in hosts[1:]], self.port(cc), self.opts.bytes,
-                     self.opts.queries, rundir / "qct.csv", gap_ms=100)
+                     self.opts.queries, rundir / "qct.csv", gap_ms=100, sport=sport)
         for p in procs:
             wait_ok(p, "flows", timeout=d + 120)
         flows = []

@@ -1,6 +1,7 @@
 """Traffic programs that run inside the testbed's hosts.
 
     python3 -m dctestbed.flowapp server --port P [--cc cubic,dctcp,...]
+    python3 -m dctestbed.flowapp server --port P --switched  (cc per run on stdin)
     python3 -m dctestbed.flowapp aggregator     (incast runs requested on stdin)
     python3 -m dctestbed.flowapp flows --server A --schedule F --kind K --out F
 
@@ -15,6 +16,11 @@ at the scheduled start times (the web-search workload, or 20 KB
 request/responses) and records each flow's completion time from connect()
 to its last byte.  Results go to CSV as they arrive, so an interrupted
 run keeps what it measured.
+
+Clients may bind fixed source ports, so that a run's five-tuples (and
+with them each flow's multipath route) repeat for every congestion
+control; they close only after the server has, which leaves TIME_WAIT
+with the server, where a later SYN of the same four-tuple reopens it.
 """
 
 import argparse
@@ -109,15 +115,35 @@ def _safe_serve(conn):
         pass        # the client went away: nothing to serve
 
 
-def _connect(addr, port, cc=None, timeout=10.0, retry_s=0.0):
-    """A connection using cc (else the namespace default) with Nagle off;
-    retry refused connects for retry_s (servers started together with the
-    client may not listen yet)."""
+def serve_switched(port, lines=None):
+    """One listener whose congestion control each stdin line names (`CC`,
+    answered `cc CC` or `error: ...`): every run of an experiment reaches
+    the same port, whichever control it uses."""
+    srv = _listen(port, None)
+    threading.Thread(target=_accept_loop, args=(srv,), daemon=True).start()
+    print(f"listening on {port}", flush=True)
+    for line in lines if lines is not None else sys.stdin:
+        cc = line.strip()
+        try:
+            srv.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
+            print(f"cc {cc}", flush=True)
+        except OSError as e:
+            print(f"error: {cc}: {e}", flush=True)
+
+
+def _connect(addr, port, cc=None, timeout=10.0, retry_s=0.0, sport=0):
+    """A connection using cc (else the namespace default) with Nagle off,
+    from source port sport (else an ephemeral one); retry refused
+    connects for retry_s (servers started together with the client may
+    not listen yet)."""
     deadline = time.monotonic() + retry_s
     while True:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if cc:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
+        if sport:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("", sport))
         sock.settimeout(timeout)
         try:
             sock.connect((addr, port))
@@ -131,10 +157,20 @@ def _connect(addr, port, cc=None, timeout=10.0, retry_s=0.0):
     return sock
 
 
-def incast(workers, port, total_bytes, queries, out, gap_s=0.0, timeout=30.0, cc=None):
-    """Q queries to all workers over persistent connections; QCT per query."""
+def _close_after_server(sock):
+    """End a connection: a zero request, then close once the server has."""
+    sock.sendall(REQUEST.pack(0))
+    while sock.recv(CHUNK):
+        pass
+    sock.close()
+
+
+def incast(workers, port, total_bytes, queries, out, gap_s=0.0, timeout=30.0, cc=None, sport=0):
+    """Q queries to all workers over persistent connections (worker i's
+    from source port sport + i if sport is set); QCT per query."""
     share = total_bytes // len(workers)
-    socks = [_connect(w, port, cc, retry_s=20) for w in workers]
+    socks = [_connect(w, port, cc, retry_s=20, sport=sport + i if sport else 0)
+             for i, w in enumerate(workers)]
     sel = selectors.DefaultSelector()
     buf = bytearray(CHUNK)
     request = REQUEST.pack(share)
@@ -165,19 +201,18 @@ def incast(workers, port, total_bytes, queries, out, gap_s=0.0, timeout=30.0, cc
             if gap_s:
                 time.sleep(gap_s)
     for s in socks:
-        s.sendall(REQUEST.pack(0))
-        s.close()
+        _close_after_server(s)
 
 
-def _one_flow(server, port, size, kind, lock, f, errors, cc):
+def _one_flow(server, port, size, kind, lock, f, errors, cc, sport=0):
     t0 = time.perf_counter_ns()
     try:
-        with _connect(server, port, cc) as s:
+        with _connect(server, port, cc, sport=sport) as s:
             s.sendall(REQUEST.pack(size))
             if not _recv_exact(s, size):
                 raise ConnectionError("server closed early")
             fct_us = (time.perf_counter_ns() - t0) / 1000
-            s.sendall(REQUEST.pack(0))
+            _close_after_server(s)
     except OSError as e:
         errors.append(f"{size} bytes: {e}")
         return
@@ -185,8 +220,9 @@ def _one_flow(server, port, size, kind, lock, f, errors, cc):
         f.write(f"{kind},{size},{fct_us:.1f}\n")
 
 
-def flows(server, port, schedule, kind, out, cc=None):
-    """Start one flow per (start_s, size) line of schedule, each on a new connection."""
+def flows(server, port, schedule, kind, out, cc=None, sport=0):
+    """Start one flow per (start_s, size) line of schedule, each on a new
+    connection (the i-th from source port sport + i if sport is set)."""
     plan = []
     with open(schedule) as f:
         for line in f:
@@ -196,11 +232,12 @@ def flows(server, port, schedule, kind, out, cc=None):
     lock, errors, threads = threading.Lock(), [], []
     with open(out, "a", buffering=1) as f:
         t0 = time.monotonic()
-        for start, size in plan:
+        for i, (start, size) in enumerate(plan):
             delay = t0 + start - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            t = threading.Thread(target=_one_flow, args=(server, port, size, kind, lock, f, errors, cc))
+            t = threading.Thread(target=_one_flow, args=(server, port, size, kind, lock, f, errors, cc,
+                                                         sport + i if sport else 0))
             t.start()
             threads.append(t)
         for t in threads:
@@ -212,15 +249,15 @@ def flows(server, port, schedule, kind, out, cc=None):
 
 def aggregator():
     """Incast runs on request, one per stdin line
-    `CC WORKERS PORT BYTES QUERIES GAP_MS OUT`, answering `done` or
+    `CC WORKERS PORT BYTES QUERIES GAP_MS OUT [SPORT]`, answering `done` or
     `error: ...`: one process for a whole experiment, so no interpreter
     start-up per run."""
     print("ready", flush=True)
     for line in sys.stdin:
-        cc, workers, port, nbytes, queries, gap_ms, out = line.split()
+        cc, workers, port, nbytes, queries, gap_ms, out, *sport = line.split()
         try:
             incast(workers.split(","), int(port), int(nbytes), int(queries), out,
-                   float(gap_ms) / 1000, cc=cc)
+                   float(gap_ms) / 1000, cc=cc, sport=int(sport[0]) if sport else 0)
             print("done", flush=True)
         except (OSError, ValueError) as e:
             print(f"error: {e}", flush=True)
@@ -232,6 +269,8 @@ def main(argv=None):
     s = sub.add_parser("server")
     s.add_argument("--port", type=int, default=5001)
     s.add_argument("--cc", default="", help="comma-separated: listen on port + i with cc i")
+    s.add_argument("--switched", action="store_true",
+                   help="one listener; each stdin line names its congestion control")
     sub.add_parser("aggregator", help="incast runs requested on stdin")
     fl = sub.add_parser("flows")
     fl.add_argument("--server", required=True)
@@ -240,13 +279,16 @@ def main(argv=None):
     fl.add_argument("--kind", default="flow")
     fl.add_argument("--out", required=True)
     fl.add_argument("--cc", help="congestion control (default: the namespace's)")
+    fl.add_argument("--sport", type=int, default=0, help="flow i from source port SPORT + i")
     a = p.parse_args(argv)
-    if a.mode == "server":
+    if a.mode == "server" and a.switched:
+        serve_switched(a.port)
+    elif a.mode == "server":
         serve(a.port, [c for c in a.cc.split(",") if c])
     elif a.mode == "aggregator":
         aggregator()
     else:
-        return flows(a.server, a.port, a.schedule, a.kind, a.out, cc=a.cc)
+        return flows(a.server, a.port, a.schedule, a.kind, a.out, cc=a.cc, sport=a.sport)
     return 0
 
 

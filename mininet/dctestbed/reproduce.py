@@ -68,7 +68,7 @@ XR, TR, AR = ("xdctcp:restart_backoff=1", "tdctcp:restart_backoff=1",
 # tdctcp holding its own queue below K: automatic thresholds at 1 and 4 of
 # its own segments queued, the RTT cuts applied at once
 TUNED = f"{AUTO}:auto_low_pkts=1:auto_high_pkts=4:direct_decrease=1"
-# restart backoff by the last message's marked fraction (mode 2)
+# restart backoff by the last message's marked or retransmitted fraction (mode 2)
 TUNED2, XR2 = f"{TUNED}:restart_backoff=2", "xdctcp:restart_backoff=2"
 SEVEN = f"reno,cubic,dctcp,xdctcp,tdctcp,{SCALED},{AUTO}"
 WALL_FIVE = f"reno,cubic,dctcp,xdctcp,tdctcp,{WALL_SCALED},{AUTO}"
@@ -80,7 +80,8 @@ PLANS = {
     "virtual": [
         ("incast-rto10", "incast", ["--cc", f"{SEVEN},{XR},{TR},{AR}", "--n", INCAST_N, "--reps", "8",
                                     "--queries", "5", *DC]),
-        ("incast-rto200", "incast", ["--cc", f"reno,cubic,dctcp,xdctcp,tdctcp,{XR},{AR}", "--n", SWEEP_N,
+        ("incast-rto200", "incast", ["--cc", f"reno,cubic,dctcp,xdctcp,tdctcp,{XR},{AR},{TUNED2}",
+                                     "--n", SWEEP_N,
                                      "--reps", "6", "--queries", "5", "--rto-min-ms", "0", *DC]),
         ("incast-background", "incast", ["--cc", "reno,dctcp", "--n", "16", "--reps", "8",
                                          "--queries", "5", "--background", "2", *DC]),
@@ -90,14 +91,14 @@ PLANS = {
                                             "--reps", "5", "--duration", "4", *DC]),
         ("basic", "k-sweep", ["--cc", "reno,cubic,dctcp", "--k-list", str(K_PKTS), "--reps", "5",
                               "--duration", "4", *DC]),
-        ("fattree", "fattree", ["--cc", f"cubic,dctcp,tdctcp,{AUTO},xdctcp,{XR},{AR}", "--reps", "6",
-                                "--probe-reps", "6",
+        ("fattree", "fattree", ["--cc", f"cubic,dctcp,tdctcp,{AUTO},xdctcp,{XR},{AR},{TUNED2}",
+                                "--reps", "8", "--probe-reps", "8",
                                 "--duration", "10", "--queries", "10", *FAT]),
         ("tdctcp-trends", "incast", ["--cc", TREND_CCS, "--n", "32", "--reps", "5",
                                      "--queries", "5", *DC]),
         ("xdctcp-grid", "queue-buildup", ["--cc", ",".join(["dctcp", *XGRID]), "--reps", "3",
                                           "--duration", "4", *DC]),
-        # the tuned tdctcp and restart backoff after marked messages only (mode 2)
+        # the tuned tdctcp and restart backoff after congested messages only (mode 2)
         ("aim-incast", "incast", ["--cc", f"dctcp,{TUNED},{TUNED2},{XR2}", "--n", INCAST_N,
                                   "--reps", "8", "--queries", "5", *DC]),
         ("aim-queue-buildup", "queue-buildup", ["--cc", f"dctcp,{TUNED},{TUNED2},{XR2}",

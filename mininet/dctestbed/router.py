@@ -5,8 +5,14 @@ the switch's ports enslaved to it and its routes in its own table.
 The ports stay where Mininet's Open vSwitch and bridge ports are (the
 root namespace), so shaping, RED and the queue monitor treat them alike.
 Routes with several next hops are equal-cost multipath, hashed on the
-five-tuple (fib_multipath_hash_policy 1), so each flow keeps one path and
-different flows spread over the up-links, as in a datacenter fabric.
+five-tuple read from the packet's headers, so each flow keeps one path and
+different flows spread over the up-links, as in a datacenter fabric.  Not
+policy 1: for a forwarded packet that carries its socket's transmit hash
+(a veth keeps it) policy 1 takes that hash instead of the headers; it is
+random per connection and TCP draws a new one at each retransmission
+timeout, so a flow would move to another path when it times out, and the
+same five-tuple would take different paths for different connections.
+Policy 3 (custom fields, Linux 5.12) always dissects the headers.
 Open vSwitch forwards nothing under User-Mode Linux; this needs only the
 kernel (CONFIG_NET_VRF, CONFIG_IP_ROUTE_MULTIPATH).
 """
@@ -22,7 +28,11 @@ from dctestbed.fattree import table_of
 VRF_PREFIX = "vrf-"
 PROC = Path("/proc/sys/net/ipv4")
 # root-namespace settings the fabric needs, put back by restore()
-GLOBAL_SYSCTLS = {"ip_forward": "1", "fib_multipath_hash_policy": "1", "conf/all/rp_filter": "0"}
+# (hash fields: source and destination address, protocol, source and
+# destination port; bits 0, 1, 2, 4 and 5 of fib_multipath_hash_fields)
+FIVE_TUPLE_FIELDS = 0x37
+GLOBAL_SYSCTLS = {"ip_forward": "1", "fib_multipath_hash_policy": "3",
+                  "fib_multipath_hash_fields": str(FIVE_TUPLE_FIELDS), "conf/all/rp_filter": "0"}
 
 
 def _ip_batch(lines):

@@ -1,7 +1,10 @@
 """The traffic programs over loopback: the byte counts asked for arrive,
 and every completion is recorded."""
 
+import contextlib
+import io
 import socket
+import subprocess
 import threading
 
 import pytest
@@ -63,3 +66,68 @@ def test_server_per_congestion_control(tmp_path):
         sock.sendall(flowapp.REQUEST.pack(1000))
         assert flowapp._recv_exact(sock, 1000)
         sock.close()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_side_cc(port):
+    """The congestion control of the server's established sockets on port."""
+    out = subprocess.run(["ss", "-Htni", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True, check=True).stdout
+    return {w for w in out.split() if w in ("reno", "cubic")}
+
+
+def test_switched_server_uses_each_runs_control():
+    avail = open("/proc/sys/net/ipv4/tcp_available_congestion_control").read().split()
+    ccs = [c for c in ("reno", "cubic") if c in avail]
+    if len(ccs) < 2:
+        pytest.skip("needs reno and cubic")
+    port, ready, done = free_port(), threading.Event(), threading.Event()
+
+    def lines():
+        for cc in ccs:
+            yield cc
+            ready.set()         # resumed: the previous line has been applied
+            done.wait(10)
+            done.clear()
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        threading.Thread(target=flowapp.serve_switched, args=(port, lines()), daemon=True).start()
+        for cc in ccs:
+            ready.wait(10)
+            ready.clear()
+            sock = flowapp._connect("127.0.0.1", port, retry_s=5)
+            sock.sendall(flowapp.REQUEST.pack(1000))
+            assert flowapp._recv_exact(sock, 1000)
+            seen = server_side_cc(port)
+            sock.close()
+            done.set()
+            assert seen == {cc}
+
+
+def test_fixed_source_ports_repeat_and_leave_time_wait_with_the_server(server, tmp_path):
+    sport = free_port()
+    for _ in range(2):            # the same four-tuples twice, as one repetition's controls
+        flowapp.incast(["127.0.0.1"] * 2, server, 20_000, 1, tmp_path / "q.csv", sport=sport)
+    out = subprocess.run(["ss", "-Htan", "state", "time-wait"], capture_output=True, text=True,
+                         check=True).stdout
+    pairs = {tuple(line.split()[-2:]) for line in out.splitlines()}
+    assert (f"127.0.0.1:{server}", f"127.0.0.1:{sport}") in pairs
+    assert (f"127.0.0.1:{server}", f"127.0.0.1:{sport + 1}") in pairs
+    assert not any(local.endswith(f":{sport}") for local, _ in pairs)
+    assert len(read(tmp_path / "q.csv")) == 2
+
+
+def test_flows_from_fixed_source_ports(server, tmp_path):
+    sched = tmp_path / "s.csv"
+    sched.write_text("0,2000\n0.01,2000\n")
+    sport = free_port()
+    assert flowapp.flows("127.0.0.1", server, sched, "flow", tmp_path / "o.csv", sport=sport) == 0
+    out = subprocess.run(["ss", "-Htan", "state", "time-wait", f"( sport = :{server} )"],
+                         capture_output=True, text=True, check=True).stdout
+    peers = {line.split()[-1] for line in out.splitlines()}
+    assert {f"127.0.0.1:{sport}", f"127.0.0.1:{sport + 1}"} <= peers

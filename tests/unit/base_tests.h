@@ -303,8 +303,9 @@ TEST(base_rto_halves_once)
 
 /*
  * restart_backoff: a message starting with nothing in flight first takes a
- * DCTCP cut, in congestion avoidance: by alpha/2 (1), or by half the last
- * message's marked fraction (2, none after a message without marks); off,
+ * DCTCP cut, in congestion avoidance: by alpha/2 (1), or by half the
+ * fraction of the last message marked or retransmitted (2, none after a
+ * message with neither); off,
  * or with data in flight, the window is left alone
  */
 TEST(base_restart_backoff)
@@ -345,6 +346,20 @@ TEST(base_restart_backoff)
 	window(20, 20);
 	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(tp->snd_cwnd, 15);			/* all marked: halved */
+	tp->snd_cwnd = 40;
+	window(20, 0);
+	tp->total_retrans += 10;		/* half of it lost, none marked */
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 30);
+	window(20, 15);
+	tp->total_retrans += 15;		/* more signals than packets */
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 15);			/* F at most 1: halved */
+	EXPECT_TRUE(kstub_tx_start(sk));		/* counted once */
+	EXPECT_EQ(tp->snd_cwnd, 15);
+	window(20, 0);				/* clean after lossy ones */
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 15);
 	tp->snd_cwnd = 3;
 	window(2, 2);
 	EXPECT_TRUE(kstub_tx_start(sk));

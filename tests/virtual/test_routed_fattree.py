@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from dctestbed import router, testbed
+from dctestbed import experiments, router, testbed
 from dctestbed.topo import FatTreeTopo
 
 pytestmark = pytest.mark.virtual
@@ -52,6 +52,45 @@ def test_routed_fattree_reaches_every_host_over_both_up_links():
         tb.stop()
     assert router.leftover_vrfs() == []
     assert {k: sysctl(k) for k in router.GLOBAL_SYSCTLS} == before
+
+
+def up_link_bytes(topo):
+    return {d: int(Path(f"/sys/class/net/{d}/statistics/tx_bytes").read_text())
+            for s in topo.tree.switches() if s.kind != "core" for d in (f"{s.name}-eth3", f"{s.name}-eth4")}
+
+
+def test_a_five_tuple_keeps_its_path_whichever_control_sends():
+    """The fattree experiment pairs its controls on one placement of the
+    flows: each repetition's flows leave from fixed source ports to one
+    server port, and the multipath hash then picks the same up-links for
+    every control."""
+    topo = FatTreeTopo(k=4)
+    tb = testbed.Testbed(topo, "router").start()
+    server = None
+    try:
+        client, host = tb.net.get("h13"), tb.net.get("h6")
+        server = experiments.SwitchedServer(host)
+        sched = OUT.parent / "path-schedule.csv"
+        sched.parent.mkdir(parents=True, exist_ok=True)
+        sched.write_text("0,2000000\n")
+        paths = {}
+        for cc, sport in (("reno", 21000), ("cubic", 21000), ("reno", 21001), ("cubic", 21001)):
+            server.select(cc)
+            before = up_link_bytes(topo)
+            out = client.cmd(f"PYTHONPATH={TOP / 'mininet'} {sys.executable} -m dctestbed.flowapp flows "
+                             f"--server {host.IP()} --port {experiments.APP_PORT} --schedule {sched} "
+                             f"--out /dev/null --cc {cc} --sport {sport}; echo rc=$?")
+            assert "rc=0" in out, out
+            after = up_link_bytes(topo)
+            paths[(cc, sport)] = {d for d in after if after[d] - before[d] > 1_000_000}
+        for sport in (21000, 21001):
+            # between pods: up through an edge and an aggregation switch
+            assert len(paths[("reno", sport)]) == 2, paths
+            assert paths[("reno", sport)] == paths[("cubic", sport)], paths
+    finally:
+        if server:
+            server.close()
+        tb.stop()
 
 
 def test_cleanup_removes_the_vrfs_of_a_killed_run():

@@ -264,6 +264,7 @@ struct tcp_sock {
 	u32 rcv_nxt;
 	u32 delivered;
 	u32 delivered_ce;
+	u32 total_retrans;
 	u32 snd_cwnd;
 	u32 snd_cwnd_cnt;
 	u32 snd_ssthresh;
