@@ -211,9 +211,13 @@ static inline void dctcp_ce_state_update(struct sock *sk, u32 new_ce_state)
  * serialisation time, before any mark can be echoed.  The windows they
  * carry are those the last message grew while its final packets drained.
  * restart_backoff makes such a message first take a DCTCP cut and go on
- * in congestion avoidance:
+ * in congestion avoidance, as after ECE: ssthresh is the cut window even
+ * where the floor of DCTCP_MIN_CWND leaves cwnd as it was.  Past the fan-in
+ * at which every worker's window is at the floor the cut no longer shrinks
+ * what lands on the port, but leaving slow start stops each response from
+ * growing its window exponentially into a full buffer:
  *
- *	1 (alpha):	cwnd * (1 - alpha / 2)
+ *	1 (alpha):	cwnd * (1 - alpha / 2); none while alpha is 0
  *	2 (message):	cwnd * (1 - F / 2), F the fraction of the last
  *			message's delivered packets that were ECE-marked or
  *			had to be retransmitted (at most 1); none when it
@@ -224,8 +228,9 @@ static inline void dctcp_ce_state_update(struct sock *sk, u32 new_ce_state)
  * saw no congestion at all.  It counts retransmissions because a message
  * that overflowed the buffer delivers most of its packets late, by
  * retransmission through the drained queue, unmarked: counting marks
- * alone, the message that lost most would be cut least.  One idle past the RTO has had its window
- * restarted by the kernel first (RFC 2861), and the cut applies to that.
+ * alone, the message that lost most would be cut least.  One idle past
+ * the RTO has had its window restarted by the kernel first (RFC 2861),
+ * and the cut applies to that.
  */
 #define DCTCP_RESTART_ALPHA	1
 #define DCTCP_RESTART_MESSAGE	2
@@ -253,17 +258,17 @@ static inline void dctcp_base_tx_start(struct sock *sk)
 	ca->msg_delivered = tp->delivered;
 	ca->msg_delivered_ce = tp->delivered_ce;
 	ca->msg_retrans = tp->total_retrans;
-	if (mode == DCTCP_RESTART_ALPHA)
+	if (mode == DCTCP_RESTART_ALPHA && ca->alpha_1024)
 		target = dctcp_restart_window(cwnd, ca->alpha_1024, DCTCP_ONE);
 	else if (mode == DCTCP_RESTART_MESSAGE && signalled)
 		target = dctcp_restart_window(cwnd, min(signalled, delivered),
 					      delivered);
 	else
 		return;
-	if (target >= cwnd)
-		return;
-	ca->loss_cwnd = cwnd;
-	tcp_snd_cwnd_set(tp, target);
+	if (target < cwnd) {
+		ca->loss_cwnd = cwnd;
+		tcp_snd_cwnd_set(tp, target);
+	}
 	tp->snd_ssthresh = target;
 }
 

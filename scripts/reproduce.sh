@@ -74,12 +74,15 @@ for line in "${plan[@]}"; do
 	fi
 done
 minutes=$(( ($(date +%s) - start + 30) / 60 ))
+# the report states the plan's wall time only when this invocation ran all of it
+timing=(--minutes "$minutes")
+[ -z "$only" ] || timing=()
 if [ "$clock" = wall ]; then
 	py -m dctestbed.reproduce report --wall "$out"
 else
-	py -m dctestbed.reproduce report "$out" --minutes "$minutes"
+	py -m dctestbed.reproduce report "$out" "${timing[@]}"
 fi
-echo "reproduce: ${#plan[@]} runs in the plan, $minutes min; report: results/REPRODUCTION.md"
+echo "reproduce: ${only:-all ${#plan[@]}} runs, $minutes min; report: results/REPRODUCTION.md"
 if [ "${#failed[@]}" -gt 0 ]; then
 	echo "reproduce: failed runs: ${failed[*]}" >&2
 	exit 1

@@ -305,7 +305,8 @@ TEST(base_rto_halves_once)
  * restart_backoff: a message starting with nothing in flight first takes a
  * DCTCP cut, in congestion avoidance: by alpha/2 (1), or by half the
  * fraction of the last message marked or retransmitted (2, none after a
- * message with neither); off,
+ * message with neither), ending slow start even where the floor leaves
+ * cwnd as it was; off,
  * or with data in flight, the window is left alone
  */
 TEST(base_restart_backoff)
@@ -329,8 +330,16 @@ TEST(base_restart_backoff)
 	EXPECT_EQ(tp->snd_cwnd, 30);
 	tp->packets_out = 0;
 	dctcp_base(sk)->alpha_1024 = 0;
+	tp->snd_ssthresh = 0x7fffffff;
 	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(tp->snd_cwnd, 30);			/* alpha 0: untouched */
+	EXPECT_EQ(tp->snd_ssthresh, 0x7fffffff);	/* still in slow start */
+	tp->snd_cwnd = 2;
+	dctcp_base(sk)->alpha_1024 = DCTCP_ONE;
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 2);			/* at the floor: no cut, */
+	EXPECT_EQ(tp->snd_ssthresh, 2);			/* but slow start ends */
+	tp->snd_cwnd = 30;
 
 	EXPECT_EQ(param_write("restart_backoff", "2"), 0);
 	tp->snd_cwnd = 40;
@@ -364,6 +373,15 @@ TEST(base_restart_backoff)
 	window(2, 2);
 	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(tp->snd_cwnd, 2);			/* never below the floor */
+	tp->snd_ssthresh = 0x7fffffff;
+	window(2, 2);
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 2);
+	EXPECT_EQ(tp->snd_ssthresh, 2);		/* congestion avoidance */
+	tp->snd_ssthresh = 0x7fffffff;
+	window(2, 0);
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_ssthresh, 0x7fffffff);	/* clean: slow start kept */
 	EXPECT_EQ(dctcp_restart_window(100, 1, 1), 50);
 	EXPECT_EQ(dctcp_restart_window(100, 1, 1000), 100);	/* rounds down */
 	EXPECT_EQ(dctcp_restart_window(100, 3, 0), 2);	/* no division by 0 */
