@@ -120,7 +120,7 @@ def _add_flow_point(store, key, rep, flow, t, value):
         vs.append(value)
 
 
-def _scan(path, handle, skipped):
+def scan(path, handle, skipped):
     """Feed each row of the CSV at path (or path.gz, as large raw files are
     committed) to handle; False if there is neither."""
     gz = path.with_name(path.name + ".gz")
@@ -217,7 +217,7 @@ def load(run_dir):
     raw = run_dir / "raw"
     for name, handle in (("completions", completion), ("queue", queue), ("probe", probe),
                          ("counters", counter), ("runs", run), ("flows", flow), ("cases", case)):
-        _scan(raw / f"{name}.csv", handle, skipped)
+        scan(raw / f"{name}.csv", handle, skipped)
     return {"params": params, "acc": dict(acc), "series": series, "skipped": skipped}
 
 

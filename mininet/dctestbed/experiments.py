@@ -156,51 +156,50 @@ def wait_listening(host, ports, timeout=10.0):
     raise RuntimeError(f"{host.name}: nothing listening on {ports}")
 
 
-class Aggregator:
-    """One long-lived flowapp aggregator: incast runs on request."""
+class LineHelper:
+    """A flowapp program in a host driven by stdin lines, each answered by
+    one line on stdout."""
 
-    def __init__(self, host):
-        self.proc = app(host, "aggregator", stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self._expect("ready")
-
-    def _expect(self, word):
-        line = self.proc.stdout.readline().strip()
-        if line != word:
-            err = self.proc.stderr.read() if self.proc.poll() is not None else ""
-            raise RuntimeError(f"incast aggregator: {line or 'exited'} {err.strip()[-300:]}")
-
-    def run(self, cc, workers, port, nbytes, queries, out, gap_ms=0, sport=0):
-        self.proc.stdin.write(f"{cc} {','.join(workers)} {port} {nbytes} {queries} {gap_ms} {out} {sport}\n")
-        self.proc.stdin.flush()
-        self._expect("done")
-
-    def close(self):
-        end_stdin_process(self.proc)
-
-
-class SwitchedServer:
-    """A flowapp server on one port whose listener's congestion control
-    is chosen before each run."""
-
-    def __init__(self, host):
-        self.host = host
-        self.proc = app(host, "server", "--port", APP_PORT, "--switched",
-                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self._expect("listening on")
+    def __init__(self, host, *args, ready):
+        self.host, self.what = host, args[0]
+        self.proc = app(host, *args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._expect(ready)
 
     def _expect(self, prefix):
         line = self.proc.stdout.readline().strip()
         if not line.startswith(prefix):
             err = self.proc.stderr.read() if self.proc.poll() is not None else ""
-            raise RuntimeError(f"{self.host.name}: app server: {line or 'exited'} {err.strip()[-300:]}")
+            raise RuntimeError(f"{self.host.name}: flowapp {self.what}: {line or 'exited'} "
+                               f"{err.strip()[-300:]}")
 
-    def select(self, cc):
-        self.proc.stdin.write(f"{cc}\n")
+    def request(self, line, answer):
+        self.proc.stdin.write(f"{line}\n")
         self.proc.stdin.flush()
-        self._expect(f"cc {cc}")
+        self._expect(answer)
 
     def close(self):
         end_stdin_process(self.proc)
+
+
+class Aggregator(LineHelper):
+    """One long-lived flowapp aggregator: incast runs on request."""
+
+    def __init__(self, host):
+        super().__init__(host, "aggregator", ready="ready")
+
+    def run(self, cc, workers, port, nbytes, queries, out, gap_ms=0, sport=0):
+        self.request(f"{cc} {','.join(workers)} {port} {nbytes} {queries} {gap_ms} {out} {sport}", "done")
+
+
+class SwitchedServer(LineHelper):
+    """A flowapp server on one port whose listener's congestion control
+    is chosen before each run."""
+
+    def __init__(self, host):
+        super().__init__(host, "server", "--port", APP_PORT, "--switched", ready="listening on")
+
+    def select(self, cc):
+        self.request(cc, f"cc {cc}")
 
 
 def close_aggregator(exp):

@@ -14,12 +14,12 @@ echoed, against the buffer plus the bandwidth-delay product.  The k-th
 message of every worker is counted as query k.
 """
 
-import csv
-import gzip
 import sys
 from collections import defaultdict
 from itertools import pairwise
 from pathlib import Path
+
+from dctestbed import analysis
 
 
 def message_starts(rows):
@@ -52,14 +52,11 @@ def table(starts):
 
 
 def read_probe(run_dir):
-    path = Path(run_dir) / "raw" / "probe.csv.gz"
-    if not path.exists():
-        path = path.with_suffix("")
-    if not path.exists():
+    """The rows of run_dir's raw/probe.csv (or .csv.gz)."""
+    rows = []
+    if not analysis.scan(Path(run_dir) / "raw" / "probe.csv", rows.append, {}):
         raise FileNotFoundError(f"{run_dir}: no raw/probe.csv(.gz): run with --probe-reps")
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt") as f:
-        return list(csv.DictReader(f))
+    return rows
 
 
 def main(argv=None):
