@@ -2,6 +2,8 @@
 #
 # make                 build tcp_xdctcp.ko and tcp_tdctcp.ko against KDIR
 # make KDIR=/path      ... against another kernel's build directory
+# make bpf             the same two as BPF struct_ops objects: bpf/build/*.bpf.o
+#                      (load with scripts/bpf-cc load)
 # make test            set up, build, unit tests, static checks
 # make unit | check    unit tests | checkpatch and sparse only
 # make kernel-test     the in-kernel tests on the testbed (VM unless TESTBED=native)
@@ -27,6 +29,10 @@ all: modules
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel build directory: pass KDIR=" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# vmlinux.h from the BTF of the kernel KDIR builds for (VMLINUX_BTF=FILE: another)
+bpf:
+	$(MAKE) -C bpf
 
 # the kernel release KDIR builds for, and where make install puts the modules
 KVER ?= $(shell scripts/kver.sh $(KDIR))
@@ -67,6 +73,7 @@ compat:
 clean:
 	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C tests/unit clean
+	$(MAKE) -C bpf clean
 
 setup:
 	scripts/setup.sh
@@ -115,4 +122,4 @@ test:
 	scripts/setup.sh
 	scripts/run-tests.sh
 
-.PHONY: all modules clean setup unit check kernel-test testbed-check bench reproduce stress monitor-overhead host-load test install uninstall dkms-install dkms-remove compat
+.PHONY: all modules bpf clean setup unit check kernel-test testbed-check bench reproduce stress monitor-overhead host-load test install uninstall dkms-install dkms-remove compat

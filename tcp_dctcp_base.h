@@ -30,6 +30,9 @@
 #ifndef _TCP_DCTCP_BASE_H
 #define _TCP_DCTCP_BASE_H
 
+#ifdef DCTCP_BPF
+#include "tcp_dctcp_bpf.h"
+#else
 #include <linux/inet_diag.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
@@ -39,6 +42,7 @@
 #include <net/tcp.h>
 
 #include "tcp_dctcp_compat.h"
+#endif
 
 #ifndef DCTCP_CA_NAME
 #error "define DCTCP_CA_NAME (the module's name) before including this header"
@@ -64,8 +68,6 @@ struct dctcp_base {
 
 /* The window a module wants after ECE, in segments (floored by caller) */
 static u32 dctcp_ca_backoff(struct sock *sk, u32 cwnd);
-
-static struct tcp_congestion_ops dctcp_base_reno;
 
 static inline struct dctcp_base *dctcp_base(const struct sock *sk)
 {
@@ -235,7 +237,7 @@ static inline void dctcp_ce_state_update(struct sock *sk, u32 new_ce_state)
 #define DCTCP_RESTART_ALPHA	1
 #define DCTCP_RESTART_MESSAGE	2
 
-static unsigned int dctcp_restart_backoff;
+static unsigned int dctcp_restart_backoff __read_mostly;
 
 /* cwnd * (1 - signalled / (2 * delivered)), never below DCTCP_MIN_CWND */
 static inline u32 dctcp_restart_window(u32 cwnd, u32 signalled, u32 delivered)
@@ -301,40 +303,61 @@ static u32 dctcp_base_undo_cwnd(struct sock *sk)
 }
 
 /*
- * inet_diag: the DCTCP record, so "ss -ti" prints
- * dctcp:(ce_state:..,alpha:..,ab_ecn:..,ab_tot:..) for every module built
- * on this base, or "dctcp fallback mode" once a socket fell back to Reno.
- * ab_ecn and ab_tot are the bytes marked and delivered in this window.
- * ss asks for the Vegas record; either request is answered.
+ * The DCTCP record of a socket running DCTCP: what "ss -ti" prints as
+ * dctcp:(ce_state:..,alpha:..,ab_ecn:..,ab_tot:..).  ab_ecn and ab_tot
+ * are the bytes marked and delivered in this window.
  */
-static size_t dctcp_base_get_info(struct sock *sk, u32 ext, int *attr,
-				  union tcp_cc_info *info)
+static inline void dctcp_base_fill_info(struct sock *sk,
+					struct tcp_dctcp_info *info)
 {
 	const struct dctcp_base *ca = dctcp_base(sk);
 	const struct tcp_sock *tp = tcp_sk(sk);
 
+	info->dctcp_enabled = 1;
+	info->dctcp_ce_state = (u16)ca->ce_state;
+	info->dctcp_alpha = READ_ONCE(ca->alpha_1024);
+	info->dctcp_ab_ecn = tp->mss_cache *
+			     (tp->delivered_ce - ca->old_delivered_ce);
+	info->dctcp_ab_tot = tp->mss_cache *
+			     (tp->delivered - ca->old_delivered);
+}
+
+#ifndef DCTCP_BPF
+static struct tcp_congestion_ops dctcp_base_reno;
+
+/*
+ * inet_diag: the DCTCP record for every module built on this base, or
+ * "dctcp fallback mode" once a socket fell back to Reno.  ss asks for the
+ * Vegas record; either request is answered.
+ */
+static size_t dctcp_base_get_info(struct sock *sk, u32 ext, int *attr,
+				  union tcp_cc_info *info)
+{
 	if (!(ext & (1 << (INET_DIAG_DCTCPINFO - 1))) &&
 	    !(ext & (1 << (INET_DIAG_VEGASINFO - 1))))
 		return 0;
 
 	memset(&info->dctcp, 0, sizeof(info->dctcp));
-	if (READ_ONCE(inet_csk(sk)->icsk_ca_ops) != &dctcp_base_reno) {
-		info->dctcp.dctcp_enabled = 1;
-		info->dctcp.dctcp_ce_state = (u16)ca->ce_state;
-		info->dctcp.dctcp_alpha = READ_ONCE(ca->alpha_1024);
-		info->dctcp.dctcp_ab_ecn = tp->mss_cache *
-					   (tp->delivered_ce - ca->old_delivered_ce);
-		info->dctcp.dctcp_ab_tot = tp->mss_cache *
-					   (tp->delivered - ca->old_delivered);
-	}
+	if (READ_ONCE(inet_csk(sk)->icsk_ca_ops) != &dctcp_base_reno)
+		dctcp_base_fill_info(sk, &info->dctcp);
 	*attr = INET_DIAG_DCTCPINFO;
 	return sizeof(info->dctcp);
 }
 
+/* No ECN: this module's Reno operations, and no ECT on what is sent */
+static inline void dctcp_fall_back_to_reno(struct sock *sk)
+{
+	/* get_info reads the ops without the socket lock */
+	WRITE_ONCE(inet_csk(sk)->icsk_ca_ops, &dctcp_base_reno);
+	INET_ECN_dontxmit(sk);
+}
+#endif /* !DCTCP_BPF */
+
 /*
  * Connection set-up.  Returns true when the socket runs DCTCP.  Without
  * ECN (the peer did not negotiate it) the socket switches to this
- * module's Reno operations and stops setting ECT on what it sends.
+ * module's Reno operations (the kernel's, for a BPF build) and stops
+ * setting ECT on what it sends.
  * Listeners and not-yet-connected sockets keep DCTCP: their children
  * and their handshake decide.
  */
@@ -356,11 +379,11 @@ static inline bool dctcp_base_init(struct sock *sk, u32 alpha_init_1024)
 		return true;
 	}
 
-	/* get_info reads the ops without the socket lock */
-	WRITE_ONCE(inet_csk(sk)->icsk_ca_ops, &dctcp_base_reno);
-	INET_ECN_dontxmit(sk);
+	dctcp_fall_back_to_reno(sk);
 	return false;
 }
+
+#ifndef DCTCP_BPF
 
 /* What a socket without ECN runs: Reno, reporting the fallback to ss */
 static struct tcp_congestion_ops dctcp_base_reno __read_mostly = {
@@ -433,5 +456,7 @@ static const struct kernel_param_ops dctcp_param_restart = {
 	.set = dctcp_param_set_restart,
 	.get = param_get_uint,
 };
+
+#endif /* !DCTCP_BPF */
 
 #endif /* _TCP_DCTCP_BASE_H */

@@ -62,11 +62,13 @@
 
 #define DCTCP_CA_NAME "tdctcp"
 #include "tcp_dctcp_base.h"
+#ifndef DCTCP_BPF
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
 #define CREATE_TRACE_POINTS
 #include "tcp_tdctcp_trace.h"
+#endif
 
 /* The eight cases of Figure 3-2, numbered as in the thesis */
 enum tdctcp_case {
@@ -125,26 +127,57 @@ struct tdctcp_params {
 	u32 auto_high_pkts;
 };
 
+/*
+ * Parameters: module parameters, or the BPF object's .data.params (set
+ * with scripts/bpf-cc, which checks the ranges stated below)
+ */
+
 /* alpha's EWMA gain; the DCTCP paper's 1/16 */
 static unsigned int tdctcp_g_1024 __read_mostly = 64;
+/* alpha at or above this is heavy congestion; thesis 3.4: 1/8 */
+static unsigned int tdctcp_alpha_factor_1024 __read_mostly = 128;
+/* EWMA gain of the RTT change; thesis 3.4: 1/8 (4.1 used 1/16) */
+static unsigned int tdctcp_beta_1024 __read_mostly = 128;
+/* sigma, the additive step; thesis 3.4: 1, conservative */
+static unsigned int tdctcp_addstep __read_mostly = 1;
+/* gamma, how hard RTT cuts in (2) and (4); thesis 3.4: 1/4 */
+static unsigned int tdctcp_decre_1024 __read_mostly = 256;
+/* (5) and (7) cut by alpha / (2 * theta); 2.0 gives alpha / 4 */
+static unsigned int tdctcp_theta_1024 __read_mostly = 2048;
+/* below this RTT the path is uncongested; thesis 3.4 at 100 Mbit/s */
+static unsigned int tdctcp_t_low_us __read_mostly = 5000;
+/* above this RTT latency is intolerable; ten times T_low */
+static unsigned int tdctcp_t_high_us __read_mostly = 50000;
+/* the thesis defers every decrease to the next congestion event */
+static unsigned int tdctcp_direct_decrease __read_mostly;
+/* derive T_low and T_high from minRTT and the connection's rate */
+static unsigned int tdctcp_auto_thresholds __read_mostly;
+/* own segments queued below which the path is clear (auto_thresholds) */
+static unsigned int tdctcp_auto_low_pkts __read_mostly = 2;
+/* own segments queued above which the path is congested */
+static unsigned int tdctcp_auto_high_pkts __read_mostly = 10;
+
+/*
+ * Thresholds come in pairs that never cross: T_low <= T_high and
+ * auto_low_pkts <= auto_high_pkts.  A write that would cross the other
+ * threshold of its pair is refused, so moving both past each other takes
+ * the order that keeps them apart (on insmod too).
+ */
+#define TDCTCP_MAX_RTT_US	100000000U	/* 100 s */
+#define TDCTCP_MAX_AUTO_PKTS	10000U
+
+#ifndef DCTCP_BPF
 module_param_cb(g, &dctcp_param_gain, &tdctcp_g_1024, 0644);
 __MODULE_PARM_TYPE(g, "uint");
 MODULE_PARM_DESC(g, "EWMA gain of alpha, in 1/1024 (range 1-1024, default 64 = 1/16)");
 
-/* alpha at or above this is heavy congestion; thesis 3.4: 1/8 */
-static unsigned int tdctcp_alpha_factor_1024 __read_mostly = 128;
 module_param_cb(alpha_factor, &dctcp_param_factor, &tdctcp_alpha_factor_1024, 0644);
 __MODULE_PARM_TYPE(alpha_factor, "uint");
 MODULE_PARM_DESC(alpha_factor, "alpha from which cases (5)-(8) apply, in 1/1024 (range 0-1024, default 128 = 1/8)");
 
-/* EWMA gain of the RTT change; thesis 3.4: 1/8 (4.1 used 1/16) */
-static unsigned int tdctcp_beta_1024 __read_mostly = 128;
 module_param_cb(beta, &dctcp_param_gain, &tdctcp_beta_1024, 0644);
 __MODULE_PARM_TYPE(beta, "uint");
 MODULE_PARM_DESC(beta, "EWMA gain of the RTT change, in 1/1024 (range 1-1024, default 128 = 1/8)");
-
-/* sigma, the additive step; thesis 3.4: 1, conservative */
-static unsigned int tdctcp_addstep __read_mostly = 1;
 
 static int tdctcp_addstep_set(const char *val, const struct kernel_param *kp)
 {
@@ -160,14 +193,9 @@ module_param_cb(addstep, &tdctcp_addstep_ops, &tdctcp_addstep, 0644);
 __MODULE_PARM_TYPE(addstep, "uint");
 MODULE_PARM_DESC(addstep, "Increase of cases (1) and (3) per window, in segments (range 0-64, default 1)");
 
-/* gamma, how hard RTT cuts in (2) and (4); thesis 3.4: 1/4 */
-static unsigned int tdctcp_decre_1024 __read_mostly = 256;
 module_param_cb(decre, &dctcp_param_factor, &tdctcp_decre_1024, 0644);
 __MODULE_PARM_TYPE(decre, "uint");
 MODULE_PARM_DESC(decre, "RTT decrease factor of cases (2) and (4), in 1/1024 (range 0-1024, default 256 = 1/4)");
-
-/* (5) and (7) cut by alpha / (2 * theta); 2.0 gives alpha / 4 */
-static unsigned int tdctcp_theta_1024 __read_mostly = 2048;
 
 static int tdctcp_theta_set(const char *val, const struct kernel_param *kp)
 {
@@ -182,20 +210,6 @@ static const struct kernel_param_ops tdctcp_theta_ops = {
 module_param_cb(theta, &tdctcp_theta_ops, &tdctcp_theta_1024, 0644);
 __MODULE_PARM_TYPE(theta, "uint");
 MODULE_PARM_DESC(theta, "Cases (5) and (7) cut cwnd by alpha/(2*theta); theta, in 1/1024 (range 512-65536, default 2048 = 2.0)");
-
-/*
- * Thresholds come in pairs that never cross: T_low <= T_high and
- * auto_low_pkts <= auto_high_pkts.  A write that would cross the other
- * threshold of its pair is refused, so moving both past each other takes
- * the order that keeps them apart (on insmod too).
- */
-#define TDCTCP_MAX_RTT_US	100000000U	/* 100 s */
-#define TDCTCP_MAX_AUTO_PKTS	10000U
-
-/* below this RTT the path is uncongested; thesis 3.4 at 100 Mbit/s */
-static unsigned int tdctcp_t_low_us __read_mostly = 5000;
-/* above this RTT latency is intolerable; ten times T_low */
-static unsigned int tdctcp_t_high_us __read_mostly = 50000;
 
 static int tdctcp_t_low_set(const char *val, const struct kernel_param *kp)
 {
@@ -225,8 +239,6 @@ module_param_cb(t_high_us, &tdctcp_t_high_ops, &tdctcp_t_high_us, 0644);
 __MODULE_PARM_TYPE(t_high_us, "uint");
 MODULE_PARM_DESC(t_high_us, "RTT above which the path is congested (T_high), in us (range t_low_us-100000000, default 50000)");
 
-/* the thesis defers every decrease to the next congestion event */
-static unsigned int tdctcp_direct_decrease __read_mostly;
 module_param_cb(direct_decrease, &dctcp_param_switch, &tdctcp_direct_decrease, 0644);
 __MODULE_PARM_TYPE(direct_decrease, "uint");
 MODULE_PARM_DESC(direct_decrease, "Apply the RTT cuts of cases (2) and (4) at once, boolean (range 0-1, default 0)");
@@ -236,16 +248,9 @@ module_param_cb(restart_backoff, &dctcp_param_restart, &dctcp_restart_backoff, 0
 __MODULE_PARM_TYPE(restart_backoff, "uint");
 MODULE_PARM_DESC(restart_backoff, "A message starting on an idle connection first cuts cwnd, in mode 0 (no), 1 (by alpha/2) or 2 (by half the fraction of the last message marked or retransmitted) (range 0-2, default 0)");
 
-/* derive T_low and T_high from minRTT and the connection's rate */
-static unsigned int tdctcp_auto_thresholds __read_mostly;
 module_param_cb(auto_thresholds, &dctcp_param_switch, &tdctcp_auto_thresholds, 0644);
 __MODULE_PARM_TYPE(auto_thresholds, "uint");
 MODULE_PARM_DESC(auto_thresholds, "Derive T_low and T_high per connection from minRTT and its rate instead of t_low_us and t_high_us, boolean (range 0-1, default 0)");
-
-/* own segments queued below which the path is clear (auto_thresholds) */
-static unsigned int tdctcp_auto_low_pkts __read_mostly = 2;
-/* own segments queued above which the path is congested */
-static unsigned int tdctcp_auto_high_pkts __read_mostly = 10;
 
 static int tdctcp_auto_low_set(const char *val, const struct kernel_param *kp)
 {
@@ -275,6 +280,7 @@ MODULE_PARM_DESC(auto_low_pkts, "With auto_thresholds, own segments queued below
 module_param_cb(auto_high_pkts, &tdctcp_auto_high_ops, &tdctcp_auto_high_pkts, 0644);
 __MODULE_PARM_TYPE(auto_high_pkts, "uint");
 MODULE_PARM_DESC(auto_high_pkts, "With auto_thresholds, own segments queued above which the path is congested, in segments (range auto_low_pkts-10000, default 10)");
+#endif /* !DCTCP_BPF */
 
 /* Decisions per case, [0] counting case (1) */
 static atomic_long_t tdctcp_case_count[TDCTCP_NR_CASES];
@@ -382,9 +388,11 @@ static inline u64 tdctcp_slow_cut_2p20(u32 rtt_us, u32 alpha_1024,
  * RTT the decision saw, @steps the N of case (3).  At least
  * DCTCP_MIN_CWND, at most @clamp.
  */
-static u32 tdctcp_window(const struct tdctcp *ca, enum tdctcp_case c,
-			 u32 cwnd, u32 alpha_1024, u32 rtt_us, u32 steps,
-			 u32 clamp, const struct tdctcp_params *p)
+static __always_inline u32 tdctcp_window(const struct tdctcp *ca,
+					 enum tdctcp_case c, u32 cwnd,
+					 u32 alpha_1024, u32 rtt_us,
+					 u32 steps, u32 clamp,
+					 const struct tdctcp_params *p)
 {
 	u64 target, cut_2p20;
 
@@ -433,10 +441,9 @@ static u32 tdctcp_window(const struct tdctcp *ca, enum tdctcp_case c,
  * the gradient, pick the case and the window it asks for (*target).
  * With auto_thresholds, *p gets this window's T_low and T_high first.
  */
-static enum tdctcp_case tdctcp_decide(struct tdctcp *ca, u32 alpha_1024,
-				      u32 cwnd, u32 clamp,
-				      struct tdctcp_params *p,
-				      u32 *target)
+static __always_inline enum tdctcp_case
+tdctcp_decide(struct tdctcp *ca, u32 alpha_1024, u32 cwnd, u32 clamp,
+	      struct tdctcp_params *p, u32 *target)
 {
 	enum tdctcp_case c;
 	u32 steps = 1;
@@ -570,6 +577,7 @@ static void tdctcp_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 		tcp_cong_avoid_ai(tp, tcp_snd_cwnd(tp), acked);
 }
 
+#ifndef DCTCP_BPF
 /* debugfs: tdctcp/case_count lists "case decisions"; writing 0 resets */
 static struct dentry *tdctcp_debugfs;
 
@@ -657,3 +665,4 @@ MODULE_AUTHOR("xdctcp/tdctcp authors");
 MODULE_LICENSE("GPL");
 MODULE_VERSION("0.1.0");
 MODULE_DESCRIPTION("T-DCTCP: DCTCP with an RTT and ECN eight-case controller");
+#endif /* !DCTCP_BPF */

@@ -29,26 +29,36 @@ struct xdctcp {
 	u64 flow_start_bytes;	/* tp->bytes_acked when this flow began */
 };
 
+/*
+ * Parameters: module parameters, or the BPF object's .data.params (set
+ * with scripts/bpf-cc, which checks the ranges stated below)
+ */
+
 /* alpha's EWMA gain; the poster's 0.09 */
 static unsigned int xdctcp_g_1024 __read_mostly = 92;
+/* short flows cut by ns * alpha; the poster's 0.3 */
+static unsigned int xdctcp_ns_1024 __read_mostly = 307;
+/* long flows cut by nl * alpha; the poster's 1.0 */
+static unsigned int xdctcp_nl_1024 __read_mostly = 1024;
+/* DCTCP's boundary between short messages and background flows */
+static unsigned int xdctcp_short_bytes __read_mostly = 1000000;
+/* a new flow starts with no information: alpha = 1, as in dctcp */
+static unsigned int xdctcp_alpha_init_1024 __read_mostly = 1024;
+/* persistent connections carry many messages; each is a flow */
+static unsigned int xdctcp_idle_restart __read_mostly = 1;
+
+#ifndef DCTCP_BPF
 module_param_cb(g, &dctcp_param_gain, &xdctcp_g_1024, 0644);
 __MODULE_PARM_TYPE(g, "uint");
 MODULE_PARM_DESC(g, "EWMA gain of alpha, in 1/1024 (range 1-1024, default 92 = 0.09)");
 
-/* short flows cut by ns * alpha; the poster's 0.3 */
-static unsigned int xdctcp_ns_1024 __read_mostly = 307;
 module_param_cb(ns, &dctcp_param_factor, &xdctcp_ns_1024, 0644);
 __MODULE_PARM_TYPE(ns, "uint");
 MODULE_PARM_DESC(ns, "Short-flow backoff factor, in 1/1024 (range 0-1024, default 307 = 0.3)");
 
-/* long flows cut by nl * alpha; the poster's 1.0 */
-static unsigned int xdctcp_nl_1024 __read_mostly = 1024;
 module_param_cb(nl, &dctcp_param_factor, &xdctcp_nl_1024, 0644);
 __MODULE_PARM_TYPE(nl, "uint");
 MODULE_PARM_DESC(nl, "Long-flow backoff factor, in 1/1024 (range 0-1024, default 1024 = 1.0)");
-
-/* DCTCP's boundary between short messages and background flows */
-static unsigned int xdctcp_short_bytes __read_mostly = 1000000;
 
 static int xdctcp_short_bytes_set(const char *val,
 				  const struct kernel_param *kp)
@@ -65,8 +75,6 @@ module_param_cb(short_bytes, &xdctcp_short_bytes_ops, &xdctcp_short_bytes, 0644)
 __MODULE_PARM_TYPE(short_bytes, "uint");
 MODULE_PARM_DESC(short_bytes, "A flow is short until this many bytes are acknowledged, in bytes (range 0-4294967295, default 1000000)");
 
-/* a new flow starts with no information: alpha = 1, as in dctcp */
-static unsigned int xdctcp_alpha_init_1024 __read_mostly = 1024;
 module_param_cb(alpha_init, &dctcp_param_factor, &xdctcp_alpha_init_1024, 0644);
 __MODULE_PARM_TYPE(alpha_init, "uint");
 MODULE_PARM_DESC(alpha_init, "Initial alpha, in 1/1024 (range 0-1024, default 1024 = 1.0)");
@@ -76,11 +84,10 @@ module_param_cb(restart_backoff, &dctcp_param_restart, &dctcp_restart_backoff, 0
 __MODULE_PARM_TYPE(restart_backoff, "uint");
 MODULE_PARM_DESC(restart_backoff, "A message starting on an idle connection first cuts cwnd, in mode 0 (no), 1 (by alpha/2) or 2 (by half the fraction of the last message marked or retransmitted) (range 0-2, default 0)");
 
-/* persistent connections carry many messages; each is a flow */
-static unsigned int xdctcp_idle_restart __read_mostly = 1;
 module_param_cb(idle_restart, &dctcp_param_switch, &xdctcp_idle_restart, 0644);
 __MODULE_PARM_TYPE(idle_restart, "uint");
 MODULE_PARM_DESC(idle_restart, "Sending again after all data was acknowledged starts a new flow, boolean (range 0-1, default 1)");
+#endif /* !DCTCP_BPF */
 
 /* Is a flow that began at @flow_start_bytes still short? */
 static inline bool xdctcp_is_short(u64 bytes_acked, u64 flow_start_bytes,
@@ -155,6 +162,7 @@ static void xdctcp_cwnd_event(struct sock *sk, enum tcp_ca_event ev)
 }
 #endif
 
+#ifndef DCTCP_BPF
 static struct tcp_congestion_ops xdctcp __read_mostly = {
 	.init		= xdctcp_init,
 	.in_ack_event	= xdctcp_in_ack_event,
@@ -192,3 +200,4 @@ MODULE_AUTHOR("xdctcp/tdctcp authors");
 MODULE_LICENSE("GPL");
 MODULE_VERSION("0.1.0");
 MODULE_DESCRIPTION("xDCTCP: DCTCP with flow-size-aware backoff");
+#endif /* !DCTCP_BPF */

@@ -52,6 +52,12 @@ step_build() {
 		fail "build (log: $log)"
 		return
 	fi
+	if make -s bpf >"$log_dir/bpf-build.log" 2>&1; then
+		pass "build: bpf/build/tcp_xdctcp.bpf.o and tcp_tdctcp.bpf.o with clang -Werror"
+	else
+		tail -n 20 "$log_dir/bpf-build.log"
+		fail "make bpf (log: $log_dir/bpf-build.log)"
+	fi
 	local ko n_src n_info
 	for ko in tcp_xdctcp tcp_tdctcp; do
 		n_src=$(grep -c '^module_param_cb(' "$ko.c")
@@ -231,7 +237,7 @@ step_fuzz() {
 step_lint() {
 	local log="$log_dir/lint.log"
 	echo "== lint: shellcheck and ruff"
-	if shellcheck scripts/*.sh scripts/uml/*.sh tests/*/*.sh .ci/run >"$log" 2>&1 &&
+	if shellcheck scripts/*.sh scripts/bpf-cc scripts/uml/*.sh tests/*/*.sh .ci/run >"$log" 2>&1 &&
 		ruff check --quiet . >>"$log" 2>&1; then
 		pass "lint: shellcheck and ruff clean"
 	else

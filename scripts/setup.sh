@@ -4,7 +4,8 @@
 #
 #   scripts/setup.sh [build] [vm] [uml]
 #
-#   build  compiler, kernel headers, sparse, linux-source (checkpatch)
+#   build  compiler, kernel headers, sparse, linux-source (checkpatch),
+#          and for make bpf clang, libbpf's headers and bpftool
 #   vm     QEMU, Debian's kernel image, virtme-ng and the tools the
 #          in-kernel tests run (iperf3, iproute2, ethtool, ...)
 #   uml    what building the User-Mode Linux kernel of the virtual-time
@@ -16,11 +17,11 @@
 set -euo pipefail
 
 build_pkgs=(build-essential make gcc libelf-dev kmod sparse perl xz-utils
-	linux-headers-amd64 python3 python3-pip shellcheck clang dkms)
+	linux-headers-amd64 python3 python3-pip shellcheck clang dkms libbpf-dev bpftool)
 vm_pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 	python3-pip iperf3 iproute2 ethtool kmod iputils-ping procps
 	trace-cmd python3-pytest tcpdump python3-pyroute2 mininet openvswitch-switch
-	python3-matplotlib)
+	python3-matplotlib bpftool)
 uml_pkgs=(build-essential make gcc flex bison bc libelf-dev xz-utils linux-source
 	busybox-static iperf3 iproute2 ethtool kmod iputils-ping procps trace-cmd python3-pytest
 	tcpdump python3-pyroute2 mininet openvswitch-switch python3-matplotlib util-linux

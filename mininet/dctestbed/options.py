@@ -209,6 +209,8 @@ def available_ccs():
 
 
 def loadable(cc):
+    if variants.is_bpf(cc):
+        return cc in available_ccs() or variants.bpf_object(cc).exists()
     if cc in available_ccs() or variants.module_file(cc).exists():
         return True
     return subprocess.run(["modinfo", f"tcp_{cc}"], capture_output=True).returncode == 0
@@ -284,7 +286,8 @@ def check(o, environment=True):
     need(os.geteuid() == 0, "experiments need root (network namespaces, tc, modules)")
     for cc in o.modules:
         need(loadable(cc), f"--cc {cc}: not available in this kernel "
-             f"(available: {' '.join(sorted(available_ccs()))}; no module tcp_{cc})")
+             f"(available: {' '.join(sorted(available_ccs()))}; "
+             f"{'no BPF build: run make bpf' if variants.is_bpf(cc) else f'no module tcp_{cc}'})")
     for label in o.ccs:
         names = variants.params_of(label)
         if names:

@@ -34,6 +34,7 @@ from dctestbed.testbed import Testbed, cleanup, run
 from dctestbed.variants import (
     VariantError,
     Variants,
+    is_bpf,
     module_file,
     module_of,
     module_params,
@@ -67,6 +68,9 @@ def prepare_kernel(ccs):
         run(["modprobe", mod], check=False)
     for cc in ccs:
         if cc in opt.available_ccs():
+            continue
+        if is_bpf(cc):
+            run([TOP / "scripts" / "bpf-cc", "load", cc])
             continue
         ko = module_file(cc)
         if ko.exists():

@@ -6,11 +6,18 @@ parameters are global, but the runs of an experiment are sequential, so
 each run writes its variant's values (and the loaded values of every
 parameter another variant changes) just before it starts.  The label is
 what reports show; the module name is what sockets select.
+
+`bpf_xdctcp` and `bpf_tdctcp` are the BPF builds (make bpf): registered
+with scripts/bpf-cc, their parameters (the modules' names and ranges) set
+through it instead of /sys/module.
 """
 
+import hashlib
+import importlib.util
 import os
 import re
 import subprocess
+from functools import cache
 from pathlib import Path
 
 SYS_MODULE = Path("/sys/module")
@@ -22,6 +29,52 @@ def module_file(cc):
     testbed kept the build for the kernel it runs (DCTESTBED_MODULE_DIR,
     the User-Mode Linux testbed's)."""
     return Path(os.environ.get("DCTESTBED_MODULE_DIR") or TOP) / f"tcp_{cc}.ko"
+
+
+BPF_PREFIX = "bpf_"
+
+
+def is_bpf(cc):
+    return cc.startswith(BPF_PREFIX)
+
+
+def bpf_object(cc):
+    """This tree's BPF build of a bpf_ congestion control (make bpf)."""
+    return TOP / "bpf" / "build" / f"tcp_{cc.removeprefix(BPF_PREFIX)}.bpf.o"
+
+
+@cache
+def bpfcc():
+    """bpf/bpfcc.py (scripts/bpf-cc), imported from the tree."""
+    spec = importlib.util.spec_from_file_location("bpfcc", TOP / "bpf" / "bpfcc.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def bpf_params(cc):
+    """Every parameter of a registered BPF build, {name: value}."""
+    _, values, *_ = bpfcc().read_params(cc.removeprefix(BPF_PREFIX))
+    return {k: str(v) for k, v in values.items()}
+
+
+def bpf_write(cc, values):
+    """Set {name: value} on a BPF build, retrying refused ones after the
+    others as write_params does; return {name: message} of those refused."""
+    mod, left, errors = bpfcc(), dict(values), {}
+    while left:
+        errors = {}
+        for name, value in left.items():
+            try:
+                mod.set_params(cc.removeprefix(BPF_PREFIX), [f"{name}={value}"])
+            except mod.Refused as e:
+                errors[name] = str(e)
+        if len(errors) == len(left):
+            break
+        left = {name: left[name] for name in errors}
+    return errors
+
+
 _ITEM = re.compile(r"^([a-z_][a-z0-9_]*)=([^:=\s]+)$")
 
 
@@ -56,7 +109,10 @@ def modules(labels):
 
 def known_params(cc):
     """Parameter names of a congestion control module: this tree's .ko,
-    else the loaded module, else modinfo of the installed one."""
+    else the loaded module, else modinfo of the installed one (a BPF
+    build's: its module's, from the source)."""
+    if is_bpf(cc):
+        return set(bpfcc().module_params(cc.removeprefix(BPF_PREFIX)))
     ko = module_file(cc)
     sysdir = SYS_MODULE / f"tcp_{cc}" / "parameters"
     if not ko.exists() and sysdir.is_dir():
@@ -68,6 +124,8 @@ def known_params(cc):
 
 def module_params(cc):
     """Every parameter of a loaded module, {name: value}; {} if it has none."""
+    if is_bpf(cc):
+        return bpf_params(cc)
     d = SYS_MODULE / f"tcp_{cc}" / "parameters"
     if not d.is_dir():
         return {}
@@ -77,7 +135,11 @@ def module_params(cc):
 def module_srcversion(cc):
     """The srcversion (a hash of the module's source) of a loaded module,
     which names the build that ran even when it was not this tree's; None
-    for built-in code or a module without one."""
+    for built-in code or a module without one.  A BPF build: a hash of
+    this tree's object file."""
+    if is_bpf(cc):
+        obj = bpf_object(cc)
+        return hashlib.sha256(obj.read_bytes()).hexdigest()[:24] if obj.exists() else None
     f = SYS_MODULE / f"tcp_{cc}" / "srcversion"
     return f.read_text().strip() if f.is_file() else None
 
@@ -115,10 +177,21 @@ class Variants:
         for label in self.labels:
             for name in params_of(label):
                 key = (module_of(label), name)
-                self.baseline.setdefault(key, param_path(*key).read_text().strip())
+                if key not in self.baseline:
+                    self.baseline[key] = (bpf_params(key[0])[name] if is_bpf(key[0]) else
+                                          param_path(*key).read_text().strip())
 
     def _write(self, values):
-        return write_params({param_path(*key): v for key, v in values.items()})
+        """{(module, name): value} written; {(module, name): message} refused."""
+        refused = {}
+        for path, err in write_params({param_path(*key): v for key, v in values.items()
+                                       if not is_bpf(key[0])}).items():
+            refused[(path.parent.parent.name.removeprefix("tcp_"), path.name)] = \
+                err.strerror or str(err)
+        for cc in {key[0] for key in values if is_bpf(key[0])}:
+            own = {key[1]: v for key, v in values.items() if key[0] == cc}
+            refused.update(((cc, name), msg) for name, msg in bpf_write(cc, own).items())
+        return refused
 
     def _values(self, label):
         """label's parameters, and every other touched one at its baseline:
@@ -134,17 +207,16 @@ class Variants:
         try:
             for label in self.labels:
                 values = self._values(label)
-                for path, err in self._write(values).items():
-                    raise VariantError(f"--cc {label}: {module_of(label)} refuses "
-                                       f"{path.name}={values[(module_of(label), path.name)]} "
-                                       f"({err.strerror or err})")
+                for key, err in self._write(values).items():
+                    raise VariantError(f"--cc {label}: {key[0]} refuses "
+                                       f"{key[1]}={values[key]} ({err})")
         finally:
             self.restore()
 
     def apply(self, label):
         """Set label's parameters, and every other touched one to its baseline."""
-        for path, err in self._write(self._values(label)).items():
-            raise RuntimeError(f"{label}: cannot set {path.name}: {err}")
+        for key, err in self._write(self._values(label)).items():
+            raise RuntimeError(f"{label}: cannot set {key[1]}: {err}")
 
     def restore(self):
         self._write(self.baseline)

@@ -39,8 +39,9 @@ def testbed_env():
     return env
 # what non-initial namespaces may choose as their default (the kernel
 # forgets a module's place in this list when the module is unloaded)
-ALLOWED = "reno cubic dctcp xdctcp tdctcp"
-CC_NAMES = {"cubic", "reno", "dctcp", "dctcp-reno", "xdctcp", "tdctcp", "xdctcp-reno", "tdctcp-reno"}
+ALLOWED = "reno cubic dctcp xdctcp tdctcp bpf_xdctcp bpf_tdctcp"
+CC_NAMES = {"cubic", "reno", "dctcp", "dctcp-reno", "xdctcp", "tdctcp", "xdctcp-reno", "tdctcp-reno",
+            "bpf_xdctcp", "bpf_tdctcp"}
 
 
 def sh(cmd, ns=None, check=True, timeout=120):
