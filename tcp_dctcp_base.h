@@ -128,6 +128,9 @@ static inline bool dctcp_base_update_alpha(struct sock *sk, u32 g_1024)
 	struct dctcp_base *ca = dctcp_base(sk);
 	u32 alpha_1024;
 
+	/* the handshake's ACK comes before init(): no window is open yet */
+	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV)
+		return false;
 	if (before(tp->snd_una, ca->next_seq))
 		return false;
 

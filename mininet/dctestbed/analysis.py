@@ -345,21 +345,24 @@ def repetitions(data, cc, group):
 REFERENCE_CC = "dctcp"      # what the others are compared with, where it ran
 
 
-def _versus(params, acc, kind):
-    """Each control against REFERENCE_CC in the same group: the ratio of
-    p50 and p99 of kind (and of the median goodput), with a bootstrap
-    interval over repetitions paired by index (same seed and start
-    jitter), and what the interval allows."""
+def bpf_module_of(cc):
+    """The module a BPF build (bpf_tdctcp) is compared with, or None."""
+    return cc.removeprefix("bpf_") if cc.startswith("bpf_") else None
+
+
+def _versus(params, acc, kind, reference_of=lambda cc: REFERENCE_CC):
+    """Each control against its reference (REFERENCE_CC, or reference_of(cc))
+    in the same group: the ratio of p50 and p99 of kind (and of the median
+    goodput), with a bootstrap interval over repetitions paired by index
+    (same seed and start jitter), and what the interval allows."""
     out = {}
     for g in params["groups"]:
-        ref = acc.get((REFERENCE_CC, str(g)))
-        if ref is None:
-            continue
-        ref_q = by_rep(ref, kind)
         for cc in params["ccs"]:
+            ref = acc.get((reference_of(cc), str(g)))
             a = acc.get((cc, str(g)))
-            if cc == REFERENCE_CC or a is None:
+            if cc == reference_of(cc) or a is None or ref is None:
                 continue
+            ref_q = by_rep(ref, kind)
             mine = by_rep(a, kind)
             reps = sorted(set(ref_q) & set(mine))
             row = {}
@@ -512,9 +515,12 @@ def _results(data):
     kind = main_kind(results)
     if kind:
         versus = _versus(params, acc, kind)
+        modules = _versus(params, acc, kind, bpf_module_of)
         for e in results:
             if (e["cc"], e["group"]) in versus:
                 e["vs_" + REFERENCE_CC] = versus[(e["cc"], e["group"])]
+            if (e["cc"], e["group"]) in modules:
+                e["vs_module"] = modules[(e["cc"], e["group"])]
     return results
 
 

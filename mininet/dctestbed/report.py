@@ -86,9 +86,8 @@ def fmt_interval(ci):
     return "-" if not ci else f"{fmt_ms(ci[0])}–{fmt_ms(ci[1])}"
 
 
-def _versus_table(params, results):
-    """Each control against REFERENCE_CC: ratios with intervals, verdicts."""
-    key = "vs_" + REFERENCE_CC
+def _versus_table(params, results, key="vs_" + REFERENCE_CC, reference=REFERENCE_CC):
+    """Each control against its reference: ratios with intervals, verdicts."""
     grouped = has_groups(params)
     header = ([params.get("group_name") or "group"] if grouped else []) + [
         "cc", "p50 ratio [95 % CI]", "p50", "p99 ratio [95 % CI]", "p99",
@@ -104,7 +103,7 @@ def _versus_table(params, results):
             row += ([f"{ci[0]:.3f} [{ci[1]:.3f}–{ci[2]:.3f}]", verdict(ci, lower_is_better)]
                     if ci else ["-", "-"])
         rows.append(row)
-    note = (f"Ratios are the control's figure over {REFERENCE_CC}'s in the same group, over "
+    note = (f"Ratios are the control's figure over {reference}'s in the same group, over "
             "repetitions paired by index (same seed and start jitter); the interval resamples "
             "repetitions (a percentile bootstrap, 2000 draws). \"inconclusive\": the interval "
             "holds 1.")
@@ -204,7 +203,7 @@ CASE_NAMES = ("1 clear +", "2 slow -", "3 easing +", "4 rising -",
 
 def _case_table(params, results):
     """Share of tdctcp's decisions in each of the eight cases (thesis
-    Figure 3-2), from its debugfs counters around each run."""
+    Figure 3-2), from its counters (debugfs; bpf_tdctcp's map) around each run."""
     header = ["cc"] + (["group"] if has_groups(params) else []) + ["decisions"] + list(CASE_NAMES)
     rows = []
     for e in results:
@@ -242,6 +241,9 @@ def render_markdown(summary, plots):
     if any(f"vs_{REFERENCE_CC}" in e for e in results):
         lines += [f"## Against {REFERENCE_CC}: {kind} completion and goodput", ""]
         lines += _versus_table(params, results) + [""]
+    if any("vs_module" in e for e in results):
+        lines += ["## BPF builds against their modules", ""]
+        lines += _versus_table(params, results, "vs_module", "its module") + [""]
     present = {k for e in results for k in e.get("completions", {})}
     titles = {"short": "Short request/response completion times",
               "probe": "Probe flow completion times (all sizes)",

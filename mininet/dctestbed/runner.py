@@ -41,6 +41,9 @@ from dctestbed.variants import (
     module_srcversion,
     params_of,
 )
+from dctestbed.variants import (
+    bpfcc as variants_bpfcc,
+)
 
 TOP = Path(__file__).resolve().parents[2]
 RAW_HEADERS = {
@@ -262,8 +265,10 @@ def check_carried(o, exp, tb, params):
     say(f"WARNING: {msg}; running anyway (--force), every run marked invalid")
 
 
-def read_cases():
-    """tdctcp's decisions per case so far, {case: count}."""
+def read_cases(cc="tdctcp"):
+    """tdctcp's (or bpf_tdctcp's) decisions per case so far, {case: count}."""
+    if is_bpf(cc):
+        return variants_bpfcc().case_counts()[3]
     try:
         text = CASE_COUNT.read_text()
     except OSError:
@@ -294,7 +299,7 @@ def one_run(o, exp, tb, files, mon, bottleneck, key, label, tmp, variants):
         f.unlink()
     start = RunStart(hosts, {h.name: host_counters(h) for h in hosts}, tb.qdisc_stats(bottleneck),
                      0.0, tmp / "probe.txt" if rep < o.probe_reps and mon else None,
-                     read_cases() if cc == "tdctcp" else {})
+                     read_cases(cc) if cc in ("tdctcp", "bpf_tdctcp") else {})
     if o.jitter_us:
         time.sleep(start_jitter_s(o, rep))
     if mon:
@@ -340,7 +345,7 @@ def record(files, key, rows, start, mon, tb, bottleneck, tmp):
         files.add("probe", key, parse_probe(lines))
         probe_lost = lost_events(lines)
     if start.cases:
-        cases1 = read_cases()
+        cases1 = read_cases(module_of(key[0]))
         files.add("cases", key, [(c, cases1[c] - start.cases[c]) for c in sorted(cases1)])
     files.add("completions", key, rows.get("completions", []))
     files.add("flows", key, rows.get("flows", []))

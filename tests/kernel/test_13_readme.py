@@ -5,6 +5,7 @@ tests/readme_commands.py sends to the VM.  SERVER is
 each command runs inside the README host's namespace when it talks to the
 network.  What a command changes is put back afterwards."""
 
+import json
 import os
 import re
 import subprocess
@@ -50,7 +51,10 @@ def restored():
     saved = {k: netlab.sysctl(k) for k in SYSCTLS}
     yield
     for k, v in saved.items():
-        netlab.sysctl(k, v)
+        # the allowed list is put back below, without what is gone since
+        # (a congestion control the command unregistered)
+        if k != "net.ipv4.tcp_allowed_congestion_control":
+            netlab.sysctl(k, v)
     for cc in netlab.CCS:           # the tree's build, in the allowed list
         netlab.load(cc)
     netlab.allow_in_namespaces()
@@ -93,9 +97,35 @@ def prepare(cmd, lab, host):
     if m:
         src, dst = netlab.TOP / m.group(1), Path(m.group(2))
         return lambda out: dst.read_text() == src.read_text()
+    m = re.search(r"scripts/bpf-cc (\w+)", cmd)
+    if m:
+        return BPF_CC_CHECKS.get(m.group(1))
+    if "sysctl -w net.ipv4.tcp_congestion_control=bpf_" in cmd:
+        return lambda out: netlab.sysctl("net.ipv4.tcp_congestion_control").startswith("bpf_")
     if "sysctl -p contrib/" in cmd:
         return lambda out: netlab.sysctl("net.ipv4.tcp_congestion_control") == "tdctcp"
     return None
+
+
+def bpf_available():
+    return {"bpf_xdctcp", "bpf_tdctcp"} & set(
+        netlab.sysctl("net.ipv4.tcp_available_congestion_control").split())
+
+
+def bpf_params(cc):
+    out = netlab.sh([netlab.TOP / "scripts" / "bpf-cc", "params", cc, "--json"]).stdout
+    return json.loads(out)
+
+
+# what each scripts/bpf-cc subcommand of the README must have done
+BPF_CC_CHECKS = {
+    "load": lambda out: len(bpf_available()) == 2,
+    "set": lambda out: bpf_params("tdctcp")["auto_thresholds"] == 1,
+    "params": lambda out: "range" in out and "default" in out,
+    "info": lambda out: True,       # no socket runs them here: the exit status is the check
+    "counts": lambda out: len(out.splitlines()) == 8,
+    "unload": lambda out: not bpf_available(),
+}
 
 
 @pytest.mark.parametrize("doc,line,cmd", VM_COMMANDS,

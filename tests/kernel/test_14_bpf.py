@@ -35,6 +35,8 @@ def bpf_loaded(kernel):
             pytest.fail(f"{OBJECTS}/tcp_{cc[4:]}.bpf.o is not built: run make bpf")
     if not netlab.sh(["mountpoint", "-q", "/sys/fs/bpf"], check=False).returncode == 0:
         netlab.sh(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check=False)
+    # registered afresh: the objects' own defaults, whatever ran before
+    bpf_cc("unload")
     bpf_cc("load")
     netlab.allow_in_namespaces()
     yield

@@ -142,6 +142,38 @@ TEST(base_alpha_updates_once_per_window)
 	param_write_u("g", g);
 }
 
+/*
+ * The kernel processes the ACK of the handshake (tcp_ack() on the SYN-ACK,
+ * or on the third segment of a passive open) before it calls init(), with
+ * the private state still zero: next_seq = 0, which half of all initial
+ * sequence numbers lie past.  That ACK must not end a window (tdctcp
+ * would count a decision for a connection that has not started).
+ */
+TEST(base_handshake_ack_before_init_ends_no_window)
+{
+	static const int states[] = { TCP_SYN_SENT, TCP_SYN_RECV };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		struct dctcp_base *ca;
+
+		tp = kstub_sock();
+		sk = &tp->icsk.sk;
+		tp->icsk.icsk_ca_ops = &MODULE_OPS;
+		ca = dctcp_base(sk);
+		sk->sk_state = states[i];
+		tp->snd_una = 0x10000000;	/* not before(snd_una, 0) */
+		tp->snd_nxt = tp->snd_una;
+		tp->delivered = 1;
+		MODULE_OPS.in_ack_event(sk, 0);
+		EXPECT_EQ(ca->next_seq, 0);
+		EXPECT_EQ(ca->old_delivered, 0);
+		sk->sk_state = TCP_ESTABLISHED;
+		MODULE_OPS.in_ack_event(sk, 0);
+		EXPECT_EQ(ca->next_seq, tp->snd_nxt);	/* established: it does */
+	}
+}
+
 /* Without ECN the socket becomes Reno and stops sending ECT */
 TEST(base_falls_back_to_reno_without_ecn)
 {

@@ -172,6 +172,8 @@ void debugfs_remove_recursive(struct dentry *dentry);
 /* sockets */
 enum {
 	TCP_ESTABLISHED = 1,
+	TCP_SYN_SENT = 2,
+	TCP_SYN_RECV = 3,
 	TCP_CLOSE = 7,
 	TCP_LISTEN = 10,
 };
