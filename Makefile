@@ -9,6 +9,7 @@
 # make kernel-test     the in-kernel tests on the testbed (VM unless TESTBED=native)
 # make bench           the incast benchmark in virtual time (~15 min): results/bench/report.md
 # make monitor-overhead  incast with and without monitors: results/monitor-overhead/overhead.md
+# make bpf-cost        the BPF builds' cost against the modules: results/bpf-cost/cost.md
 # make host-load       an incast on an idle and a loaded host, virtual time and VM: results/host-load/
 # make testbed-check   the slow testbed tests (Mininet k=4 fat-tree pingall, ~14 min)
 # make stress          stress, faults, fuzzing, long version (~1 h)
@@ -105,6 +106,10 @@ reproduce:
 stress:
 	scripts/stress.sh
 
+# what the BPF builds cost against the modules, in the VM (~3 min): results/bpf-cost/cost.md
+bpf-cost:
+	scripts/bpf-cost.sh
+
 # what the monitors cost: the same incast with and without them (~15 min)
 monitor-overhead:
 	scripts/monitor-overhead.sh
@@ -122,4 +127,4 @@ test:
 	scripts/setup.sh
 	scripts/run-tests.sh
 
-.PHONY: all modules bpf clean setup unit check kernel-test testbed-check bench reproduce stress monitor-overhead host-load test install uninstall dkms-install dkms-remove compat
+.PHONY: all modules bpf bpf-cost clean setup unit check kernel-test testbed-check bench reproduce stress monitor-overhead host-load test install uninstall dkms-install dkms-remove compat

@@ -23,6 +23,11 @@
  * struct dctcp_base first in its private state and defines
  * dctcp_ca_backoff(), the window it wants after an ECE.
  *
+ * The same source builds a BPF struct_ops congestion control when
+ * DCTCP_BPF is defined (bpf/, make bpf): tcp_dctcp_bpf.h then stands in
+ * for the kernel headers, and what only a module can have (the inet_diag
+ * record, its own Reno operations, module parameter parsing) is left out.
+ *
  * Fixed point: alpha and every gain or factor are fractions of
  * DCTCP_ONE (1024 = 1.0); alpha_1024 = 512 means that, on recent
  * windows, half the delivered packets were marked.

@@ -16,6 +16,7 @@ refuse with -EINVAL is refused here with status 22 and the old value kept.
 
 import argparse
 import json
+import os
 import re
 import socket
 import struct
@@ -24,7 +25,8 @@ import sys
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
-OBJECTS = TOP / "bpf" / "build"
+# where make bpf wrote the objects (BPF_OBJECTS: another build's, e.g. for another kernel)
+OBJECTS = Path(os.environ.get("BPF_OBJECTS") or TOP / "bpf" / "build")
 CCS = ("xdctcp", "tdctcp")
 EINVAL = 22
 NR_CASES = 8

@@ -65,6 +65,14 @@ void BPF_PROG(bpf_tdctcp_cwnd_event, struct sock *sk, enum tcp_ca_event ev)
 	dctcp_base_cwnd_event(sk, ev);
 }
 
+#ifdef DCTCP_COMPAT_TX_START_OP
+SEC("struct_ops/bpf_tdctcp_tx_start")
+void BPF_PROG(bpf_tdctcp_cwnd_event_tx_start, struct sock *sk)
+{
+	dctcp_base_tx_start(sk);
+}
+#endif
+
 SEC("struct_ops/bpf_tdctcp_ssthresh")
 u32 BPF_PROG(bpf_tdctcp_ssthresh, struct sock *sk)
 {
@@ -96,6 +104,9 @@ struct tcp_congestion_ops bpf_tdctcp = {
 	.in_ack_event	= (void *)bpf_tdctcp_in_ack_event,
 	.pkts_acked	= (void *)bpf_tdctcp_pkts_acked,
 	.cwnd_event	= (void *)bpf_tdctcp_cwnd_event,
+#ifdef DCTCP_COMPAT_TX_START_OP
+	.cwnd_event_tx_start = (void *)bpf_tdctcp_cwnd_event_tx_start,
+#endif
 	.ssthresh	= (void *)bpf_tdctcp_ssthresh,
 	.cong_avoid	= (void *)bpf_tdctcp_cong_avoid,
 	.undo_cwnd	= (void *)bpf_tdctcp_undo_cwnd,

@@ -40,8 +40,20 @@ void BPF_PROG(bpf_xdctcp_in_ack_event, struct sock *sk, u32 flags)
 SEC("struct_ops/bpf_xdctcp_cwnd_event")
 void BPF_PROG(bpf_xdctcp_cwnd_event, struct sock *sk, enum tcp_ca_event ev)
 {
+#ifdef DCTCP_COMPAT_TX_START_OP
+	dctcp_base_cwnd_event(sk, ev);
+#else
 	xdctcp_cwnd_event(sk, ev);
+#endif
 }
+
+#ifdef DCTCP_COMPAT_TX_START_OP
+SEC("struct_ops/bpf_xdctcp_tx_start")
+void BPF_PROG(bpf_xdctcp_cwnd_event_tx_start, struct sock *sk)
+{
+	xdctcp_tx_start(sk);
+}
+#endif
 
 SEC("struct_ops/bpf_xdctcp_ssthresh")
 u32 BPF_PROG(bpf_xdctcp_ssthresh, struct sock *sk)
@@ -73,6 +85,9 @@ struct tcp_congestion_ops bpf_xdctcp = {
 	.release	= (void *)bpf_xdctcp_release,
 	.in_ack_event	= (void *)bpf_xdctcp_in_ack_event,
 	.cwnd_event	= (void *)bpf_xdctcp_cwnd_event,
+#ifdef DCTCP_COMPAT_TX_START_OP
+	.cwnd_event_tx_start = (void *)bpf_xdctcp_cwnd_event_tx_start,
+#endif
 	.ssthresh	= (void *)bpf_xdctcp_ssthresh,
 	.cong_avoid	= (void *)bpf_xdctcp_cong_avoid,
 	.undo_cwnd	= (void *)bpf_xdctcp_undo_cwnd,

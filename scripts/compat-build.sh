@@ -186,14 +186,22 @@ for v in "${boots[@]}"; do
 	[ -n "$rel" ] || { echo "compat-build: --boot $v: no build for it in ${releases[*]}" >&2; exit 2; }
 	dir=$root/$rel
 	echo "== boot $v ($rel as the guest's root, scripts/vm-run.sh)"
-	pkgs=(linux-image-"$v"-amd64 python3 iproute2 iperf3 kmod procps)
+	pkgs=(linux-image-"$v"-amd64 python3 iproute2 iperf3 kmod procps bpftool
+		python3-pytest python3-pyroute2 ethtool)
 	in_chroot "$dir" apt-get -qq install -y --no-install-recommends "${pkgs[@]}" >"$root/$rel-apt.log" 2>&1 ||
 		in_chroot "$dir" apt-get -qq install -y --no-install-recommends -t "$rel-backports" linux-base \
 			"${pkgs[@]}" >"$root/$rel-apt.log" 2>&1 ||
 		{ echo "compat-build: installing linux-image-$v failed (see $root/$rel-apt.log)" >&2; exit 1; }
+	# the BPF builds, against this kernel's own types (make bpf with its image)
+	if ! make -s -C "$top/bpf" OUT="$dir/build/$v/bpf" VMLINUX_BTF="$dir/boot/vmlinuz-$v-amd64" \
+		>"$out/bpf-build-$v.log" 2>&1; then
+		echo "compat-build: make bpf for $v failed (see $out/bpf-build-$v.log)" >&2
+		failed=$((failed + 1))
+	fi
 	log=$out/boot-$v.log
 	"$top/scripts/vm-run.sh" --kernel "$dir/boot/vmlinuz-$v-amd64" --root "$dir" --timeout 900 \
-		--log-dir "$out/boot-$v" -- tests/compat/smoke.sh "/build/$v" 2>&1 | cat >"$log" || true
+		--log-dir "$out/boot-$v" -- env SMOKE_LOG_DIR="$out/boot-$v" tests/compat/smoke.sh "/build/$v" 2>&1 |
+		cat >"$log" || true
 	# (through cat: QEMU reopens a file on stdout with truncation)
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1) || line="0 passed, 1 failed"
 	grep -E '^(PASS|FAIL) ' "$log" || tail -n 20 "$log"
@@ -204,7 +212,10 @@ for v in "${boots[@]}"; do
 		echo
 		echo "Booted \`$v\` (\`scripts/compat-build.sh --boot $v\`): $line — $(grep -cE '^PASS ' "$log") checks passed:"
 		echo "insmod of both modules, one ECN connection each for the kernel's dctcp and both modules between two namespaces (\`ss\` shows the"
-		echo "module and its \`dctcp:(…)\` record), rmmod, a clean kernel log. Log: \`results/compat/boot-$v.log\`."
+		echo "module and its \`dctcp:(…)\` record), the same for the BPF builds made for this kernel (registered with \`scripts/bpf-cc\`,"
+		echo "\`ss\` shows the name and \`bpf-cc info\` the record) and their kernel tests (\`tests/kernel/test_14_bpf.py\`, as \`make test\`"
+		echo "runs them on 6.1: $(grep -oE 'BPF kernel tests \(tests/kernel/test_14_bpf.py\): [0-9]+ passed, [0-9]+ failed' "$log" |
+			sed 's/.*: //' || echo 'not run')), rmmod, a clean kernel log. Log: \`results/compat/boot-$v.log\`."
 	} >>"$table"
 done
 

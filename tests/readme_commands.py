@@ -38,6 +38,7 @@ DRY_TARGETS = {
     "reproduce": "about an hour of experiments in virtual time",
     "stress": "about an hour in the VM",
     "monitor-overhead": "about 15 minutes of experiments in the VM",
+    "bpf-cost": "about 3 minutes of transfers in the VM",
     "host-load": "about 12 minutes: four runs, two of them on a loaded host; make test runs the "
                  "virtual-time half (step virtual)",
     "testbed-check": "about 14 minutes in the VM",

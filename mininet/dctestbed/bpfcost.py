@@ -111,7 +111,8 @@ def main(argv=None):
     (out / "bpf_stats.json").write_text(json.dumps(stats, indent=1) + "\n")
     lines = [f"# What the BPF builds cost against the modules ({a.reps} paired repetitions, "
              f"{a.seconds} s unshaped iperf3 over a veth, CPU-bound)", "",
-             f"Kernel {sh(['uname', '-r']).stdout.strip()}.  Command: `scripts/bpf-cost.sh`.  "
+             f"Kernel {sh(['uname', '-r']).stdout.strip()}.  Command: `make bpf-cost` "
+             f"(`scripts/bpf-cost.sh`).  "
              "Raw data: raw.csv, bpf_stats.json.", "",
              "| control | module Mbit/s (median) | BPF Mbit/s (median) | BPF / module, 95 % CI | verdict |",
              "|---|---|---|---|---|"]

@@ -17,7 +17,6 @@ sys.path.insert(0, str(netlab.TOP / "bpf"))
 import bpfcc  # noqa: E402
 
 BPF_CCS = ("bpf_xdctcp", "bpf_tdctcp")
-OBJECTS = netlab.TOP / "bpf" / "build"
 
 
 def bpf_cc(*args, check=True):
@@ -31,8 +30,8 @@ def registered():
 @pytest.fixture(scope="module", autouse=True)
 def bpf_loaded(kernel):
     for cc in BPF_CCS:
-        if not (OBJECTS / f"tcp_{cc[4:]}.bpf.o").exists():
-            pytest.fail(f"{OBJECTS}/tcp_{cc[4:]}.bpf.o is not built: run make bpf")
+        if not (bpfcc.OBJECTS / f"tcp_{cc[4:]}.bpf.o").exists():
+            pytest.fail(f"{bpfcc.OBJECTS}/tcp_{cc[4:]}.bpf.o is not built: run make bpf")
     if not netlab.sh(["mountpoint", "-q", "/sys/fs/bpf"], check=False).returncode == 0:
         netlab.sh(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"], check=False)
     # registered afresh: the objects' own defaults, whatever ran before
