@@ -386,7 +386,8 @@ static inline u64 tdctcp_slow_cut_2p20(u32 rtt_us, u32 alpha_1024,
 /*
  * The window case @c asks for, in segments, from @cwnd: @rtt_us is the
  * RTT the decision saw, @steps the N of case (3).  At least
- * DCTCP_MIN_CWND, at most @clamp.
+ * DCTCP_MIN_CWND, at most @clamp.  Inlined, as tdctcp_decide(): a BPF
+ * function (make bpf) takes at most five arguments.
  */
 static __always_inline u32 tdctcp_window(const struct tdctcp *ca,
 					 enum tdctcp_case c, u32 cwnd,

@@ -9,8 +9,9 @@ congestion control that sends to it.
         fixed set of segments marked CE.  It holds the first ACK PAUSE
         seconds so the sender has all its data queued before any ACK
         arrives (a 1 MB write takes well under that here; under the
-        minimum RTO of 200 ms, so nothing is retransmitted); after that the
-        sender's state is a function of the ACKs.
+        minimum RTO of 200 ms, so nothing is retransmitted), then ACKs in
+        lock step, each once the sender has been quiet for QUIET seconds;
+        the sender's state is then a function of the ACKs.
     python3 ackpeer.py send ADDR PORT BYTES
         connect, write BYTES at once, wait until all are acknowledged and
         print the sender's TCP_INFO (cwnd, ssthresh, retransmissions) as JSON.
@@ -27,12 +28,14 @@ import socket
 import struct
 import sys
 import time
+from collections import deque
 
 ETH_P_IP = 0x0800
 PACKET_OUTGOING = 4
 MSS = 1460
 PEER_ISN = 1000
 PAUSE = 0.15
+QUIET = 0.005
 FIN, SYN, RST, PSH, ACK, ECE, CWR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x40, 0x80
 
 
@@ -73,10 +76,15 @@ class Peer:
         ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
         self.sock.send(self.sender_mac + self.mac + struct.pack("!H", ETH_P_IP) + ip + tcp)
 
-    def serve(self):
-        paused = False
+    def receive(self, timeout):
+        """The sender's next segment as (seq, flags, payload length), or
+        None once timeout seconds pass without one (timeout None: wait)."""
+        self.sock.settimeout(timeout)
         while True:
-            frame, where = self.sock.recvfrom(65535)
+            try:
+                frame, where = self.sock.recvfrom(65535)
+            except TimeoutError:
+                return None
             if where[2] == PACKET_OUTGOING:
                 continue
             ip = frame[14:]
@@ -84,22 +92,43 @@ class Peer:
                 continue
             tcp = ip[(ip[0] & 0xF) * 4:struct.unpack("!H", ip[2:4])[0]]
             sport, dport, seq, _, off, flags = struct.unpack("!HHIIBB", tcp[:14])
-            payload = len(tcp) - (off >> 4) * 4
-            src = ip[12:16]
+            self.peer = (ip[12:16], sport, dport)
+            return seq, flags, len(tcp) - (off >> 4) * 4
+
+    def reply(self, seq, flags, options=b""):
+        src, sport, dport = self.peer
+        self.send(src, dport, sport, seq, self.rcv_nxt, flags, options)
+
+    def serve(self):
+        """Handshake, then one ACK per data segment in lock step: each ACK
+        waits until the sender has been quiet for QUIET seconds, so every
+        ACK meets a sender that has sent all it will in answer to the one
+        before (nothing of it still in flight on the veth, where the
+        sender's small-queue limit, which depends on the RTT, would count
+        it)."""
+        while True:
+            seq, flags, _ = self.receive(None)
+            if flags & SYN:
+                break
+        self.isn = seq
+        self.rcv_nxt = (seq + 1) & 0xFFFFFFFF
+        # MSS 1460, window scale 7: an 8 MB window that never limits
+        self.reply(PEER_ISN, SYN | ACK | ECE, struct.pack("!BBHBBBB", 2, 4, MSS, 1, 3, 3, 7))
+        queue = deque()
+        while not queue:
+            seg = self.receive(None)
+            if seg[2] or seg[1] & (FIN | RST):
+                queue.append(seg)
+        time.sleep(PAUSE)
+        while True:
+            seg = self.receive(QUIET if queue else None)
+            if seg is not None:
+                if seg[2] or seg[1] & (FIN | RST):
+                    queue.append(seg)
+                continue
+            seq, flags, payload = queue.popleft()
             if flags & RST:
                 return
-            if flags & SYN:
-                self.isn = seq
-                self.rcv_nxt = (seq + 1) & 0xFFFFFFFF
-                # MSS 1460, window scale 7: an 8 MB window that never limits
-                opts = struct.pack("!BBHBBBB", 2, 4, MSS, 1, 3, 3, 7)
-                self.send(src, dport, sport, PEER_ISN, self.rcv_nxt, SYN | ACK | ECE, opts)
-                continue
-            if self.isn is None or not (payload or flags & FIN):
-                continue
-            if not paused:
-                time.sleep(PAUSE)
-                paused = True
             ece = 0
             if payload and seq == self.rcv_nxt:
                 index = ((seq - self.isn - 1) & 0xFFFFFFFF) // MSS
@@ -108,9 +137,9 @@ class Peer:
                 self.segments += 1
             if flags & FIN:
                 self.rcv_nxt = (self.rcv_nxt + 1) & 0xFFFFFFFF
-                self.send(src, dport, sport, PEER_ISN + 1, self.rcv_nxt, RST | ACK)
+                self.reply(PEER_ISN + 1, RST | ACK)
                 return
-            self.send(src, dport, sport, PEER_ISN + 1, self.rcv_nxt, ACK | ece)
+            self.reply(PEER_ISN + 1, ACK | ece)
 
 
 def tcp_info(sock):
