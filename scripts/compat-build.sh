@@ -212,9 +212,8 @@ for v in "${boots[@]}"; do
 		echo
 		echo "Booted \`$v\` (\`scripts/compat-build.sh --boot $v\`): $line — $(grep -cE '^PASS ' "$log") checks passed:"
 		echo "insmod of both modules, one ECN connection each for the kernel's dctcp and both modules between two namespaces (\`ss\` shows the"
-		echo "module and its \`dctcp:(…)\` record), the same for the BPF builds made for this kernel (registered with \`scripts/bpf-cc\`,"
-		echo "\`ss\` shows the name and \`bpf-cc info\` the record) and their kernel tests (\`tests/kernel/test_14_bpf.py\`, as \`make test\`"
-		echo "runs them on 6.1: $(grep -oE 'BPF kernel tests \(tests/kernel/test_14_bpf.py\): [0-9]+ passed, [0-9]+ failed' "$log" |
+		echo "module and its \`dctcp:(…)\` record), the BPF builds made for this kernel through their kernel tests"
+		echo "(\`tests/kernel/test_14_bpf.py\`, as \`make test\` runs them on 6.1: $(grep -oE 'BPF kernel tests \(tests/kernel/test_14_bpf.py\): [0-9]+ passed, [0-9]+ failed' "$log" |
 			sed 's/.*: //' || echo 'not run')), rmmod, a clean kernel log. Log: \`results/compat/boot-$v.log\`."
 	} >>"$table"
 done

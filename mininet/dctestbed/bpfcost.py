@@ -1,7 +1,8 @@
 """What the BPF build costs against the module: unshaped, CPU-bound
-transfers between two namespaces, module and BPF build alternating (the
-order swapped every repetition), and the BPF programs' own time per call
-from the kernel's BPF statistics.
+transfers between two testbed hosts on a bridge (offloads off, as in every
+experiment: one ACK path per segment), module and BPF build alternating
+(the order swapped every repetition), and the BPF programs' own time per
+call from the kernel's BPF statistics.
 
     python3 -m dctestbed.bpfcost OUT [--reps N] [--seconds S] [--ccs tdctcp,xdctcp]
 
@@ -17,55 +18,16 @@ import csv
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from dctestbed.runner import iperf_mbit, prepare_kernel
 from dctestbed.stats import paired_ratio_ci
-
-TOP = Path(__file__).resolve().parents[2]
+from dctestbed.testbed import Testbed, cleanup
+from dctestbed.topo import StarTopo
 
 
 def sh(cmd, check=True):
     return subprocess.run(cmd, capture_output=True, text=True, check=check)
-
-
-def netns(ns, *cmd):
-    return sh(["ip", "netns", "exec", ns, *map(str, cmd)])
-
-
-def setup(ccs):
-    for cc in ccs:
-        if not Path(f"/sys/module/tcp_{cc}").exists():
-            sh(["insmod", TOP / f"tcp_{cc}.ko"])
-    sh([TOP / "scripts" / "bpf-cc", "load", *ccs])
-    names = " ".join(["reno", "cubic", *ccs, *(f"bpf_{c}" for c in ccs)])
-    sh(["sysctl", "-qw", f"net.ipv4.tcp_allowed_congestion_control={names}"])
-    for ns in ("bc-a", "bc-b"):
-        sh(["ip", "netns", "add", ns])
-        netns(ns, "sysctl", "-qw", "net.ipv4.tcp_ecn=1")
-        netns(ns, "ip", "link", "set", "lo", "up")
-    sh(["ip", "link", "add", "ab", "netns", "bc-a", "type", "veth", "peer", "name", "ba",
-        "netns", "bc-b"])
-    for ns, dev, addr in (("bc-a", "ab", "10.78.0.1"), ("bc-b", "ba", "10.78.0.2")):
-        netns(ns, "ip", "addr", "add", f"{addr}/24", "dev", dev)
-        netns(ns, "ip", "link", "set", dev, "up")
-
-
-def teardown():
-    for ns in ("bc-a", "bc-b"):
-        sh(["ip", "netns", "del", ns], check=False)
-
-
-def transfer(cc, seconds):
-    """Goodput (Mbit/s) of one iperf3 run, both ends on cc."""
-    for ns in ("bc-a", "bc-b"):
-        netns(ns, "sysctl", "-qw", f"net.ipv4.tcp_congestion_control={cc}")
-    srv = subprocess.Popen(["ip", "netns", "exec", "bc-b", "iperf3", "-s", "-1"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    out = netns("bc-a", "iperf3", "-c", "10.78.0.2", "-t", seconds, "-J").stdout
-    srv.wait(timeout=30)
-    return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e6
 
 
 def bpf_stats():
@@ -91,26 +53,31 @@ def main(argv=None):
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    teardown()
-    setup(ccs)
+    # the experiments' own set-up: modules and BPF builds, two hosts on a bridge
+    prepare_kernel([*ccs, *(f"bpf_{cc}" for cc in ccs)])
+    cleanup("bridge")
+    tb = Testbed(StarTopo(n=2), "bridge").start()
     try:
+        tb.init_hosts()
+        src, dst = tb.host("h2"), tb.host("h1")
         sh(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"])
         for rep in range(a.reps):
             for cc in ccs:
-                pair = [cc, f"bpf_{cc}"][:: 1 if rep % 2 == 0 else -1]
-                for name in pair:
-                    mbit = transfer(name, a.seconds)
+                for name in [cc, f"bpf_{cc}"][:: 1 if rep % 2 == 0 else -1]:
+                    tb.set_default_cc([src, dst], name)
+                    mbit = iperf_mbit(tb, src, dst, a.seconds)
                     rows.append((rep + 1, name, round(mbit, 1)))
                     print(f"rep {rep + 1}/{a.reps} {name}: {mbit:.1f} Mbit/s", flush=True)
         stats = bpf_stats()
     finally:
         sh(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"], check=False)
-        teardown()
+        tb.stop()
     with open(out / "raw.csv", "w", newline="") as f:
         csv.writer(f).writerows([("rep", "cc", "goodput_mbit"), *rows])
     (out / "bpf_stats.json").write_text(json.dumps(stats, indent=1) + "\n")
     lines = [f"# What the BPF builds cost against the modules ({a.reps} paired repetitions, "
-             f"{a.seconds} s unshaped iperf3 over a veth, CPU-bound)", "",
+             f"{a.seconds} s unshaped iperf3 between two hosts on a bridge, offloads off, "
+             "CPU-bound)", "",
              f"Kernel {sh(['uname', '-r']).stdout.strip()}.  Command: `make bpf-cost` "
              f"(`scripts/bpf-cost.sh`).  "
              "Raw data: raw.csv, bpf_stats.json.", "",

@@ -24,7 +24,7 @@ from mininet.nodelib import LinuxBridge
 from dctestbed import ovs, router
 from dctestbed.port import offloads_off
 
-ECN_CCS = {"dctcp", "xdctcp", "tdctcp"}
+ECN_CCS = {"dctcp", "xdctcp", "tdctcp", "bpf_xdctcp", "bpf_tdctcp"}
 
 
 def ecn_for(cc):

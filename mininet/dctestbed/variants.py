@@ -183,11 +183,9 @@ class Variants:
 
     def _write(self, values):
         """{(module, name): value} written; {(module, name): message} refused."""
-        refused = {}
-        for path, err in write_params({param_path(*key): v for key, v in values.items()
-                                       if not is_bpf(key[0])}).items():
-            refused[(path.parent.parent.name.removeprefix("tcp_"), path.name)] = \
-                err.strerror or str(err)
+        paths = {param_path(*key): key for key in values if not is_bpf(key[0])}
+        refused = {paths[path]: err.strerror or str(err) for path, err in
+                   write_params({path: values[key] for path, key in paths.items()}).items()}
         for cc in {key[0] for key in values if is_bpf(key[0])}:
             own = {key[1]: v for key, v in values.items() if key[0] == cc}
             refused.update(((cc, name), msg) for name, msg in bpf_write(cc, own).items())

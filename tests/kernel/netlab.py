@@ -121,6 +121,24 @@ def restore_params(saved):
         raise OSError(f"cannot restore {sorted(map(str, refused))}")
 
 
+BPF_CCS = ("bpf_xdctcp", "bpf_tdctcp")
+
+
+def bpf_cc(*args, check=True):
+    """Run scripts/bpf-cc (the BPF builds' loader) with args."""
+    return sh([TOP / "scripts" / "bpf-cc", *args], check=check)
+
+
+def bpf_registered():
+    """The BPF builds registered now."""
+    return set(sysctl("net.ipv4.tcp_available_congestion_control").split()) & set(BPF_CCS)
+
+
+def bpf_params(cc):
+    """A BPF build's parameters, {name: value}."""
+    return json.loads(bpf_cc("params", cc, "--json").stdout)
+
+
 CASE_COUNT = Path("/sys/kernel/debug/tdctcp/case_count")
 
 

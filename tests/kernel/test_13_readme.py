@@ -5,7 +5,6 @@ tests/readme_commands.py sends to the VM.  SERVER is
 each command runs inside the README host's namespace when it talks to the
 network.  What a command changes is put back afterwards."""
 
-import json
 import os
 import re
 import subprocess
@@ -107,24 +106,14 @@ def prepare(cmd, lab, host):
     return None
 
 
-def bpf_available():
-    return {"bpf_xdctcp", "bpf_tdctcp"} & set(
-        netlab.sysctl("net.ipv4.tcp_available_congestion_control").split())
-
-
-def bpf_params(cc):
-    out = netlab.sh([netlab.TOP / "scripts" / "bpf-cc", "params", cc, "--json"]).stdout
-    return json.loads(out)
-
-
 # what each scripts/bpf-cc subcommand of the README must have done
 BPF_CC_CHECKS = {
-    "load": lambda out: len(bpf_available()) == 2,
-    "set": lambda out: bpf_params("tdctcp")["auto_thresholds"] == 1,
+    "load": lambda out: len(netlab.bpf_registered()) == 2,
+    "set": lambda out: netlab.bpf_params("tdctcp")["auto_thresholds"] == 1,
     "params": lambda out: "range" in out and "default" in out,
     "info": lambda out: True,       # no socket runs them here: the exit status is the check
     "counts": lambda out: len(out.splitlines()) == 8,
-    "unload": lambda out: not bpf_available(),
+    "unload": lambda out: not netlab.bpf_registered(),
 }
 
 

@@ -16,15 +16,10 @@ import pytest
 sys.path.insert(0, str(netlab.TOP / "bpf"))
 import bpfcc  # noqa: E402
 
-BPF_CCS = ("bpf_xdctcp", "bpf_tdctcp")
-
-
-def bpf_cc(*args, check=True):
-    return netlab.sh([netlab.TOP / "scripts" / "bpf-cc", *args], check=check)
-
-
-def registered():
-    return set(netlab.sysctl("net.ipv4.tcp_available_congestion_control").split()) & set(BPF_CCS)
+BPF_CCS = netlab.BPF_CCS
+bpf_cc = netlab.bpf_cc
+registered = netlab.bpf_registered
+params = netlab.bpf_params
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -159,10 +154,6 @@ def test_without_ecn_the_socket_falls_back_to_reno(lab):
     netlab.iperf(lab, a, b, "10.77.0.2", seconds=2, bitrate="20M")
     samples = [s for s in ss.stop() if s]
     assert samples and {s["cc"] for s in samples} == {"reno"}
-
-
-def params(cc):
-    return json.loads(bpf_cc("params", cc, "--json").stdout)
 
 
 def test_parameters_take_good_values_and_refuse_bad_ones():
