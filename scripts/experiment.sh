@@ -5,6 +5,7 @@
 # (TESTBED=native):
 #
 #   scripts/experiment.sh EXPERIMENT [OPTIONS...]
+#   scripts/experiment.sh --testbed INVENTORY EXPERIMENT [OPTIONS...]
 #
 # EXPERIMENT is incast, queue-buildup, k-sweep, convergence or fattree;
 # OPTIONS are those of `scripts/experiment.sh EXPERIMENT --help`.  The
@@ -16,11 +17,27 @@
 # EXPERIMENT_DRY_RUN=1 sets up and builds, prints the testbed command and
 # stops there; DCTCP_SETUP replaces scripts/setup.sh (the first-run test
 # uses both).
+#
+# With --testbed INVENTORY the experiment runs from here on the machines
+# an Ansible-style inventory lists, reached over SSH (README, "On your
+# own testbed"): no VM, no root here; the runner checks and sets up the
+# hosts itself.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 [ $# -gt 0 ] || { sed -n '2,/^set/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2; }
 py() { PYTHONPATH=mininet /usr/bin/python3 "$@"; }
+
+if [ "$1" = --testbed ]; then
+	[ $# -ge 3 ] || { echo "usage: scripts/experiment.sh --testbed INVENTORY EXPERIMENT [OPTIONS...]" >&2; exit 2; }
+	inventory=$2
+	shift 2
+	exp=$1
+	shift
+	command -v ssh >/dev/null || { echo "experiment: ssh not found (apt-get install openssh-client)" >&2; exit 2; }
+	py -c 'import yaml' 2>/dev/null || { echo "experiment: python3-yaml not found (apt-get install python3-yaml)" >&2; exit 2; }
+	exec env PYTHONPATH=mininet /usr/bin/python3 -m dctestbed "$exp" --testbed "$inventory" "$@"
+fi
 export TESTBED=${TESTBED:-uml}
 # the options' defaults (rate, RTT, switches) follow the testbed's clock
 clock=wall

@@ -11,7 +11,9 @@
 #   uml    what building the User-Mode Linux kernel of the virtual-time
 #          testbed from linux-source needs (scripts/uml-kernel.sh), and
 #          the testbed's tools (as vm, without QEMU; bridge-utils for
-#          Mininet's Linux bridges)
+#          Mininet's Linux bridges; OpenSSH's server and PyYAML for the
+#          test of --testbed, whose hosts are namespaces running sshd: the
+#          package's service is not started)
 #
 # With no argument, all three.
 set -euo pipefail
@@ -25,7 +27,7 @@ vm_pkgs=(qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
 uml_pkgs=(build-essential make gcc flex bison bc libelf-dev xz-utils linux-source
 	busybox-static iperf3 iproute2 ethtool kmod iputils-ping procps trace-cmd python3-pytest
 	tcpdump python3-pyroute2 mininet openvswitch-switch python3-matplotlib util-linux
-	bridge-utils)
+	bridge-utils openssh-server openssh-client python3-yaml)
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -69,7 +71,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	say "installing Debian packages: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q >/dev/null || die "apt-get update failed"
-	apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/setup-apt.log 2>&1 ||
+	# no service starts from what is installed here (openssh-server's sshd:
+	# the tests start their own, in namespaces); policy-rc.d is Debian's way
+	policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
+		policy=/usr/sbin/policy-rc.d
+	fi
+	rc=0
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/setup-apt.log 2>&1 || rc=$?
+	[ -z "$policy" ] || rm -f "$policy"
+	[ "$rc" -eq 0 ] ||
 		{ tail -n 20 /tmp/setup-apt.log >&2; die "apt-get install failed (log: /tmp/setup-apt.log)"; }
 else
 	say "Debian packages present"

@@ -214,11 +214,21 @@ def load(run_dir):
         if key:
             acc[key]["cases"].setdefault(rep, defaultdict(int))[int(row["case"])] += int(row["count"])
 
+    cpu = defaultdict(list)
+
+    def cpu_row(row):
+        key, _ = key_rep(row)
+        if key:
+            cpu[row["host"]].append(float(row["busy_pct"]))
+
     raw = run_dir / "raw"
     for name, handle in (("completions", completion), ("queue", queue), ("probe", probe),
-                         ("counters", counter), ("runs", run), ("flows", flow), ("cases", case)):
-        scan(raw / f"{name}.csv", handle, skipped)
-    return {"params": params, "acc": dict(acc), "series": series, "skipped": skipped}
+                         ("counters", counter), ("runs", run), ("flows", flow), ("cases", case),
+                         ("cpu", cpu_row)):
+        if name != "cpu" or (raw / "cpu.csv").exists() or (raw / "cpu.csv.gz").exists():
+            scan(raw / f"{name}.csv", handle, skipped)
+    return {"params": params, "acc": dict(acc), "series": series, "skipped": skipped,
+            "cpu": dict(cpu)}
 
 
 # ---------------------------------------------------------------- summarising
@@ -532,6 +542,10 @@ def summarize(run_dir):
 
 def summary_of(data):
     out = {"params": data["params"], "results": _results(data)}
+    if data.get("cpu"):
+        # each kernel's CPU busy over a run, per cent of all its CPUs
+        out["host_cpu_pct"] = {h: {"median": _round(_median(v), 1), "max": max(v)}
+                               for h, v in sorted(data["cpu"].items())}
     if data["skipped"]:
         out["skipped_rows"] = data["skipped"]
     return out

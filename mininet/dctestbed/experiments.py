@@ -29,7 +29,10 @@ SPORT_BASE, SPORT_STRIDE, SPORT_CYCLE = 20000, 1000, 12
 
 
 def app(host, *args, **popen):
-    """Start dctestbed.flowapp in a Mininet host."""
+    """Start dctestbed.flowapp in a host: a Mininet host, or one reached
+    over SSH (dctestbed.ssh) where the package was copied."""
+    if getattr(host, "remote", False):
+        return host.popen(["python3", "-m", "dctestbed.flowapp", *map(str, args)], python=True, **popen)
     cmd = [sys.executable, "-m", "dctestbed.flowapp", *map(str, args)]
     return host.popen(cmd, env={"PYTHONPATH": str(PKG_DIR), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
                       **popen)
@@ -168,7 +171,7 @@ class LineHelper:
     def _expect(self, prefix):
         line = self.proc.stdout.readline().strip()
         if not line.startswith(prefix):
-            err = self.proc.stderr.read() if self.proc.poll() is not None else ""
+            err = self.proc.stderr.read() if self.proc.poll() is not None and self.proc.stderr else ""
             raise RuntimeError(f"{self.host.name}: flowapp {self.what}: {line or 'exited'} "
                                f"{err.strip()[-300:]}")
 
@@ -258,6 +261,7 @@ class Incast(Experiment):
         super().teardown()
 
     def run(self, tb, rundir, cc, group, rep):
+        agg = tb.host("h1")
         out = rundir / "qct.csv"
         workers = [w.IP() for w in self.workers(tb, int(group))]
         background = []
@@ -267,11 +271,13 @@ class Incast(Experiment):
                           for i, h in enumerate(self.senders(tb))]
             time.sleep(BACKGROUND_WARMUP_S)
         try:
-            self.agg.run(cc, workers, self.port(cc), self.opts.bytes, self.opts.queries, out)
+            self.agg.run(cc, workers, self.port(cc), self.opts.bytes, self.opts.queries,
+                         tb.path_on(agg, out))
         finally:
             for p in background:    # the servers end with their client
                 p.kill()
                 p.wait()
+            tb.fetch(agg, out)
         rows = read_completions(out)
         if background:      # the port was busy all along: goodput over the whole run
             return {"completions": rows}
@@ -303,10 +309,12 @@ class QueueBuildup(Experiment):
         warm, gap = 1.0, self.opts.interval_ms / 1000
         starts = [warm + i * gap for i in range(int((d - warm - 1) / gap))]
         sched.write_text("".join(f"{t:.3f},{SHORT_BYTES}\n" for t in starts))
-        out = rundir / "fct.csv"
-        p = app(tb.host("r"), "flows", "--server", tb.host("h3").IP(), "--port", self.port(cc),
-                "--schedule", sched, "--kind", "short", "--out", out, "--cc", cc)
+        out, r = rundir / "fct.csv", tb.host("r")
+        p = app(r, "flows", "--server", tb.host("h3").IP(), "--port", self.port(cc),
+                "--schedule", tb.path_on(r, sched), "--kind", "short", "--out", tb.path_on(r, out),
+                "--cc", cc)
         wait_ok(p, "short flows", timeout=d + 60)
+        tb.fetch(r, out)
         flows = []
         for i, lp in enumerate(longs):
             flows += iperf_intervals(json.loads(wait_ok(lp, "iperf3", d + 30)), f"h{i + 1}")

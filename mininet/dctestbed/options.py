@@ -78,6 +78,8 @@ class Options:
     rtt_us: float | None = None         # base RTT added by host delays; None = by the clock
     jitter_us: float = 0.0              # random start offset of each run, up to this
     carried_fraction: float = 0.9       # of the shaped rate a long flow must carry
+    testbed: str = ""                   # an inventory of real hosts (dctestbed.inventory); "" = Mininet
+    offloads: str = "off"               # --testbed: "off" (one packet per segment) or "on" (as found)
 
     def run_labels(self, label):
         """The labels of label's runs in one repetition: itself, or with
@@ -178,6 +180,11 @@ def parser():
       "identical virtual-time runs repeat exactly)")
     a("--carried-fraction", type=float, help="a long flow over the shaped path must carry this "
       "fraction of the shaped rate, or the run is invalid (default 0.9)")
+    a("--testbed", metavar="INVENTORY", help="run on the hosts of an Ansible-style YAML "
+      "inventory, reached over SSH, instead of Mininet (README: On your own testbed)")
+    a("--offloads", choices=("off", "on"), help="--testbed: segmentation offloads (TSO, GSO, "
+      "GRO) off on every data NIC, as on the emulated testbeds (default), or left on as in "
+      "production")
     return p
 
 
@@ -281,6 +288,18 @@ def check(o, environment=True):
          f"--switch router: only the fat-tree is routed ({o.experiment} is one bridged segment)")
     out = Path(o.out)
     need(not out.exists() or out.is_dir(), f"--out {o.out}: exists and is not a directory")
+    need(not o.testbed or Path(o.testbed).is_file(), f"--testbed {o.testbed}: no such file")
+    need(o.offloads == "off" or o.testbed, "--offloads on: only on a --testbed (the emulated "
+         "testbeds always run without offloads)")
+    if o.testbed:
+        need(o.experiment != "fattree", "--testbed: the fattree experiment needs the emulated "
+             "k = 4 fat-tree")
+        for label in o.ccs:
+            need(not variants.is_bpf(label), f"--cc {label}: the BPF builds run on the emulated "
+                 "testbeds only, not on a --testbed")
+            need(not variants.params_of(label), f"--cc {label}: module parameters per run are "
+                 "set on the emulated testbeds only; on a --testbed set them on the hosts")
+        return          # the hosts are checked over SSH before anything starts
     if not environment:
         return
     need(os.geteuid() == 0, "experiments need root (network namespaces, tc, modules)")

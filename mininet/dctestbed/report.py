@@ -197,6 +197,29 @@ def _testbed(params, results):
     return text
 
 
+def _hosts(tb, cpu):
+    """The --testbed paragraph: which machine played which host, the
+    marking point, offloads, and each kernel's CPU load during the runs."""
+    hosts = "; ".join(f"{name} = {h['inventory_host']} ({h['data_ip']} on {h['data_dev']}, kernel "
+                      f"{h.get('kernel', '?')}, clock {h.get('clock_offset_ms', '?')} ms off)"
+                      for name, h in tb["hosts"].items())
+    m = tb["marking"]
+    if m["kind"] == "linux":
+        mark = (f"Linux host {m['host']} forwarding, HTB + RED set by the runner on its "
+                f"{m['egress_dev']}")
+    else:
+        counters = ("its counters read with counters_cmd" if m["counters"] else
+                    "its counters unread: bytes from the aggregator's NIC, no drops or marks")
+        mark = (f"external switch {m['host']} as stated in the inventory (K = {m['k_pkts']} of "
+                f"{m['buffer_pkts']} packets at {m['rate_mbit']:g} Mbit/s; {counters})")
+    text = (f"**Hosts.** Reached over SSH from the inventory `{tb['inventory']}`: {hosts}. "
+            f"Marking point: {mark}. Segmentation offloads {tb['offloads']}.")
+    if cpu:
+        text += (" CPU busy per run, median (max) over runs: " +
+                 ", ".join(f"{h} {c['median']:g} % ({c['max']:g} %)" for h, c in cpu.items()) + ".")
+    return text
+
+
 CASE_NAMES = ("1 clear +", "2 slow -", "3 easing +", "4 rising -",
               "5 burst -", "6 severe /2", "7 recovering -", "8 congested -")
 
@@ -227,6 +250,8 @@ def render_markdown(summary, plots):
         lines += ["**INTERRUPTED: this run did not finish. The results cover only the repetitions "
                   "that completed (reps per point are in summary.json).**", ""]
     lines += [_testbed(params, results), ""]
+    if params.get("testbed"):
+        lines += [_hosts(params["testbed"], summary.get("host_cpu_pct") or {}), ""]
     if summary.get("skipped_rows"):
         skipped = ", ".join(f"{n} {c}" for n, c in summary["skipped_rows"].items())
         lines += [f"Skipped malformed CSV rows: {skipped}.", ""]

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from dctestbed.experiments import (
     wait_ok,
 )
 from dctestbed.monitor import COUNTERS, counter_deltas, lost_events, parse_counters, parse_probe
+from dctestbed.remote import RemoteTestbed
 from dctestbed.testbed import Testbed, cleanup, run
 from dctestbed.variants import (
     VariantError,
@@ -55,6 +57,7 @@ RAW_HEADERS = {
             "probe_lost",
     "flows": "cc,group,rep,flow,t_s,mbit",
     "cases": "cc,group,rep,case,count",
+    "cpu": "cc,group,rep,host,busy_pct",
 }
 CASE_COUNT = Path("/sys/kernel/debug/tdctcp/case_count")
 
@@ -112,8 +115,10 @@ class RawFiles:
 
 
 def host_counters(host):
-    """nstat counters of a Mininet host, read through its shell's /proc
-    entry (no process started)."""
+    """nstat counters of a host: a Mininet host's read through its
+    shell's /proc entry (no process started), a remote one's over SSH."""
+    if getattr(host, "remote", False):
+        return parse_counters(host.run("cat /proc/net/netstat /proc/net/snmp").stdout)
     text = ""
     for name in ("netstat", "snmp"):
         text += Path(f"/proc/{host.pid}/net/{name}").read_text()
@@ -147,13 +152,22 @@ def base_rtt_us(src, dst):
 
 
 class Monitor:
-    def __init__(self, dev, hz, probe_filter):
-        env = dict(os.environ, PYTHONPATH=str(TOP / "mininet"))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dctestbed.monitor", "--dev", dev, "--hz", str(hz),
-             "--probe-filter", probe_filter],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-            start_new_session=True)        # Ctrl-C goes to the runner, which stops it
+    """The queue sampler and tcp_probe recorder (dctestbed.monitor): here,
+    or on the marking point of a --testbed (host, reached over SSH; queue
+    samples only, copied back after each run)."""
+
+    def __init__(self, dev, hz, probe_filter, host=None, tb=None):
+        args = ["-m", "dctestbed.monitor", "--dev", dev, "--hz", str(hz),
+                "--probe-filter", probe_filter]
+        self.host, self.tb, self.queue_out = host, tb, None
+        if host is not None:
+            self.proc = host.popen(["python3", *args], python=True, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        else:
+            env = dict(os.environ, PYTHONPATH=str(TOP / "mininet"))
+            self.proc = subprocess.Popen(
+                [sys.executable, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                env=env, start_new_session=True)        # Ctrl-C goes to the runner, which stops it
         self._expect("ready")
 
     def _expect(self, word):
@@ -162,6 +176,9 @@ class Monitor:
             raise RuntimeError(f"monitor: expected {word!r}, got {line!r}")
 
     def start(self, queue_out, probe_out=None):
+        self.queue_out = queue_out
+        if self.host is not None:
+            queue_out, probe_out = self.tb.path_on(self.host, queue_out), None
         self.proc.stdin.write(f"start {queue_out} {probe_out or ''}\n")
         self.proc.stdin.flush()
         self._expect("ok")
@@ -170,6 +187,8 @@ class Monitor:
         self.proc.stdin.write("stop\n")
         self.proc.stdin.flush()
         self._expect("ok")
+        if self.host is not None:
+            self.tb.fetch(self.host, self.queue_out)
 
     def close(self):
         end_stdin_process(self.proc)
@@ -265,8 +284,10 @@ def check_carried(o, exp, tb, params):
     say(f"WARNING: {msg}; running anyway (--force), every run marked invalid")
 
 
-def read_cases(cc="tdctcp"):
+def read_cases(cc="tdctcp", tb=None):
     """tdctcp's (or bpf_tdctcp's) decisions per case so far, {case: count}."""
+    if getattr(tb, "remote", False):
+        return tb.read_cases()
     if is_bpf(cc):
         return variants_bpfcc().case_counts()[3]
     try:
@@ -285,6 +306,7 @@ class RunStart:
     t0: float
     probe_out: Path | None
     cases: dict
+    cpu: dict
 
 
 def one_run(o, exp, tb, files, mon, bottleneck, key, label, tmp, variants):
@@ -297,9 +319,10 @@ def one_run(o, exp, tb, files, mon, bottleneck, key, label, tmp, variants):
     tb.set_default_cc(exp.default_cc_hosts(tb, group), cc)
     for f in tmp.glob("*"):
         f.unlink()
+    probe = rep < o.probe_reps and mon and not getattr(tb, "remote", False)
     start = RunStart(hosts, {h.name: host_counters(h) for h in hosts}, tb.qdisc_stats(bottleneck),
-                     0.0, tmp / "probe.txt" if rep < o.probe_reps and mon else None,
-                     read_cases(cc) if cc in ("tdctcp", "bpf_tdctcp") else {})
+                     0.0, tmp / "probe.txt" if probe else None,
+                     read_cases(cc, tb) if cc in ("tdctcp", "bpf_tdctcp") else {}, tb.cpu_busy())
     if o.jitter_us:
         time.sleep(start_jitter_s(o, rep))
     if mon:
@@ -345,15 +368,21 @@ def record(files, key, rows, start, mon, tb, bottleneck, tmp):
         files.add("probe", key, parse_probe(lines))
         probe_lost = lost_events(lines)
     if start.cases:
-        cases1 = read_cases(module_of(key[0]))
+        cases1 = read_cases(module_of(key[0]), tb)
         files.add("cases", key, [(c, cases1[c] - start.cases[c]) for c in sorted(cases1)])
     files.add("completions", key, rows.get("completions", []))
     files.add("flows", key, rows.get("flows", []))
+    cpu1 = tb.cpu_busy()
+    files.add("cpu", key, [(h, round(100 * (cpu1[h][0] - b0) / max(1, cpu1[h][1] - t0), 1))
+                           for h, (b0, t0) in start.cpu.items() if h in cpu1])
     tx = q1["bytes"] - start.qdisc["bytes"]
     goodput = tx * 8 / duration / 1e6
-    files.add("runs", key, [(round(duration, 3), tx, round(goodput, 3),
-                             q1["drops"] - start.qdisc["drops"], q1["marks"] - start.qdisc["marks"],
-                             len(samples), probe_lost)])
+
+    def delta(name):            # None: a switch whose counters nobody can read
+        return "" if q1[name] is None else q1[name] - start.qdisc[name]
+
+    files.add("runs", key, [(round(duration, 3), tx, round(goodput, 3), delta("drops"),
+                             delta("marks"), len(samples), probe_lost)])
     return goodput
 
 
@@ -389,6 +418,7 @@ def progress(i, total, t_start, key, rows, goodput, o, kind):
 def execute(o, argv):
     """Run the experiment of checked options o; return the run directory."""
     exp = EXPERIMENTS[o.experiment](o)
+    rig = remote_rig(o) if o.testbed else None
     out = Path(o.out)
     if out.exists():
         shutil.rmtree(out / "raw", ignore_errors=True)
@@ -414,7 +444,10 @@ def execute(o, argv):
         params["response_bytes"] = o.bytes
     say(f"{o.experiment}: {', '.join(o.ccs)}; {exp.group_name or 'groups'} {groups}; "
         f"{o.reps} reps; output {out}")
-    prepare_kernel(o.modules)
+    if rig:
+        params.update(emulation="none: hosts over SSH", switch="inventory", testbed=rig.describe())
+    else:
+        prepare_kernel(o.modules)
     variants = Variants(o.ccs)
     try:
         variants.validate()
@@ -422,11 +455,18 @@ def execute(o, argv):
         raise opt.OptionError(str(e)) from None
     # each label's overrides on top of the modules' parameters as loaded
     params["variants"] = {label: params_of(label) for label in o.ccs}
-    params["module_params"] = {m: module_params(m) for m in o.modules}
-    params["module_srcversion"] = {m: module_srcversion(m) for m in o.modules}
-    cleanup(o.switch)
+    if rig:
+        info = rig.module_info(o.modules)
+        params["module_params"] = {m: info[m]["params"] for m in o.modules}
+        params["module_srcversion"] = {m: info[m]["srcversion"] for m in o.modules}
+        tb = RemoteTestbed(rig)
+    else:
+        params["module_params"] = {m: module_params(m) for m in o.modules}
+        params["module_srcversion"] = {m: module_srcversion(m) for m in o.modules}
+        cleanup(o.switch)
+        tb = Testbed(exp.topo(), o.switch)
     files = RawFiles(out / "raw")
-    tb, mon = Testbed(exp.topo(), o.switch), None
+    mon = None
     interrupted = None
 
     def on_term(signum, frame):
@@ -437,13 +477,17 @@ def execute(o, argv):
         t = time.monotonic()
         say("building the network")
         tb.start()
-        say(f"network up in {time.monotonic() - t:.0f} s: {len(tb.net.hosts)} hosts, "
-            f"{len(tb.net.switches)} switches")
+        if rig:
+            say(f"hosts ready in {time.monotonic() - t:.0f} s: {len(tb.net.hosts)} hosts over SSH, "
+                f"marking point {rig.inv.marking.name} ({rig.inv.marking.marking})")
+        else:
+            say(f"network up in {time.monotonic() - t:.0f} s: {len(tb.net.hosts)} hosts, "
+                f"{len(tb.net.switches)} switches")
         check_capacity(o, exp, tb, params)
         tb.shape(o.port())
         tb.delay_hosts(o.rtt_us)
         check_carried(o, exp, tb, params)
-        bottleneck = exp.bottleneck(tb)
+        bottleneck = tb.bottleneck_of(exp)
         src, dst = exp.pair(tb)
         rtt_min, rtt_med = base_rtt_us(src, dst)
         params.update(base_rtt_us=round(rtt_min, 1), base_rtt_median_us=round(rtt_med, 1),
@@ -451,7 +495,9 @@ def execute(o, argv):
         say(f"base RTT {src.name} -> {dst.name}: min {rtt_min:.0f} us, median {rtt_med:.0f} us")
         tb.init_hosts(o.rto_min_ms)
         exp.setup(tb)
-        if o.monitor:
+        if o.monitor and rig and rig.marking:
+            mon = Monitor(bottleneck, o.hz, "", host=rig.marking, tb=tb)
+        elif o.monitor and not rig:
             mon = Monitor(bottleneck, o.hz, exp_probe_filter(o.experiment))
         total = len(groups) * o.reps * len(o.labels)
         i, t_start = 0, time.monotonic()
@@ -471,12 +517,14 @@ def execute(o, argv):
         interrupted = f"failed: {e}"
         if isinstance(e, opt.OptionError):
             raise
+        if not isinstance(e, RuntimeError):     # not one of ours with its own message: a bug
+            traceback.print_exc()
     finally:
         signal.signal(signal.SIGTERM, old_term)
         # each step on its own: one failing must not keep the next, or the
         # params.json that makes the raw data readable, from happening
         for step in (variants.restore, mon.close if mon else None, exp.teardown, tb.stop,
-                     lambda: cleanup(o.switch)):
+                     rig.close if rig else lambda: cleanup(o.switch)):
             if step is None:
                 continue
             try:
@@ -493,6 +541,24 @@ def execute(o, argv):
     if interrupted:
         say(f"{interrupted}; raw data so far kept in {out / 'raw'}")
     return out, interrupted
+
+
+def remote_rig(o):
+    """A --testbed's hosts checked, cleared of an earlier run's programs
+    and deployed: OptionError, naming the host, before anything starts."""
+    from dctestbed.remote import Rig
+    rig = Rig(o)
+    try:
+        names = ", ".join(h.inv.name for h in rig.machines())
+        say(f"testbed {o.testbed}: checking {len(rig.machines())} hosts over SSH ({names})")
+        rig.preflight()
+        rig.cleanup()
+        say(f"deploying the testbed package and {', '.join(o.modules)}")
+        rig.deploy(o.modules)
+    except BaseException:
+        rig.close()
+        raise
+    return rig
 
 
 def run_order(o, rep):

@@ -203,10 +203,36 @@ class Testbed:
 
     def qdisc_stats(self, dev, handle="10:"):
         """bytes, packets, drops and RED marks of dev's qdisc handle."""
-        out = run(["tc", "-s", "-j", "qdisc", "show", "dev", dev]).stdout
-        for q in json.loads(out):
-            if q.get("handle") == handle:
-                return {"bytes": q.get("bytes", 0), "packets": q.get("packets", 0),
-                        "drops": q.get("drops", 0) + q.get("pdrop", 0),
-                        "marks": q.get("marked", 0)}
-        raise RuntimeError(f"no qdisc {handle} on {dev}")
+        return parse_qdisc_stats(run(["tc", "-s", "-j", "qdisc", "show", "dev", dev]).stdout, dev, handle)
+
+    def bottleneck_of(self, exp):
+        """The switch port whose queue the experiment measures."""
+        return exp.bottleneck(self)
+
+    def path_on(self, host, local):
+        """Where host's programs find a run file: here, one filesystem."""
+        return local
+
+    def fetch(self, host, local):
+        """Nothing to copy back: the hosts write here."""
+
+    def cpu_busy(self):
+        """{"testbed": (busy, total) jiffies}: the one kernel every host shares."""
+        return {"testbed": proc_stat_busy(Path("/proc/stat").read_text())}
+
+
+def proc_stat_busy(text):
+    """(busy, total) jiffies from /proc/stat's first line (idle and iowait idle)."""
+    fields = [int(v) for v in text.splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def parse_qdisc_stats(text, dev, handle):
+    """bytes, packets, drops and RED marks of handle in `tc -s -j qdisc show` output."""
+    for q in json.loads(text):
+        if q.get("handle") == handle:
+            return {"bytes": q.get("bytes", 0), "packets": q.get("packets", 0),
+                    "drops": q.get("drops", 0) + q.get("pdrop", 0),
+                    "marks": q.get("marked", 0)}
+    raise RuntimeError(f"no qdisc {handle} on {dev}")

@@ -20,19 +20,28 @@ class FakeTestbed:
     """qdisc counters that move by 10 packets' worth between reads; the
     second read delivers a Ctrl-C, as a user's would land mid-record."""
 
-    def __init__(self, interrupt=False):
+    def __init__(self, interrupt=False, marks=True):
         self.reads = 0
         self.interrupt = interrupt
+        self.marks = marks
+        self.cpu_reads = 0
 
     def qdisc_stats(self, dev):
         self.reads += 1
         if self.interrupt and self.reads == 2:
             os.kill(os.getpid(), signal.SIGINT)
+        if not self.marks:      # an external switch whose counters nobody reads
+            return {"bytes": 15000 * self.reads, "drops": None, "marks": None}
         return {"bytes": 15000 * self.reads, "drops": 0, "marks": self.reads}
+
+    def cpu_busy(self):
+        """h1 busy 30 of 200 jiffies between the two reads."""
+        self.cpu_reads += 1
+        return {"h1": (100 + 30 * self.cpu_reads, 1000 + 200 * self.cpu_reads)}
 
 
 def start(tb):
-    return runner.RunStart([], {}, tb.qdisc_stats("s1-eth1"), 0.0, None, {})
+    return runner.RunStart([], {}, tb.qdisc_stats("s1-eth1"), 0.0, None, {}, tb.cpu_busy())
 
 
 def test_runs_csv_is_written_last(tmp_path):
@@ -44,6 +53,18 @@ def test_runs_csv_is_written_last(tmp_path):
     assert goodput == pytest.approx(15000 * 8 / 0.5 / 1e6)
     # no tcp_probe in this run: its lost-event count is left empty
     assert files.added[-1][1] == [(0.5, 15000, round(goodput, 3), 0, 1, 0, "")]
+
+
+def test_each_kernel_s_cpu_load_over_the_run_is_recorded(tmp_path):
+    files, tb = FakeFiles(), FakeTestbed()
+    runner.record(files, ("dctcp", "4", 0), {"busy_s": 0.5}, start(tb), None, tb, "s1-eth1", tmp_path)
+    assert dict(files.added)["cpu"] == [("h1", 15.0)]
+
+
+def test_unread_switch_counters_leave_drops_and_marks_empty(tmp_path):
+    files, tb = FakeFiles(), FakeTestbed(marks=False)
+    runner.record(files, ("dctcp", "4", 0), {"busy_s": 0.5}, start(tb), None, tb, "s1-eth1", tmp_path)
+    assert files.added[-1][1][0][3:5] == ("", "")
 
 
 def test_a_probed_run_records_the_events_it_lost(tmp_path):
