@@ -11,7 +11,6 @@
 # make monitor-overhead  incast with and without monitors: results/monitor-overhead/overhead.md
 # make bpf-cost        the BPF builds' cost against the modules: results/bpf-cost/cost.md
 # make host-load       an incast on an idle and a loaded host, virtual time and VM: results/host-load/
-# make testbed-ssh     the --testbed experiments over SSH, in virtual time (~15 min)
 # make testbed-check   the slow testbed tests (Mininet k=4 fat-tree pingall, ~14 min)
 # make stress          stress, faults, fuzzing, long version (~1 h)
 # make reproduce       the seeds' claims at their own operating points, in virtual time (~1 h): results/REPRODUCTION.md
@@ -120,12 +119,6 @@ host-load:
 	scripts/host-load.sh --out results/host-load/uml
 	TESTBED=vm scripts/host-load.sh --out results/host-load/vm
 
-# the --testbed experiments over SSH on namespaces in the virtual-time guest (~15 min)
-testbed-ssh:
-	scripts/setup.sh build uml
-	TESTBED=uml scripts/vm-run.sh --timeout 2400 --memory 2G --log-dir results/testbed-ssh -- \
-		env VIRTUAL_MARKS=testbed_runs KERNEL_TEST_LOG_DIR=$(CURDIR)/results/testbed-ssh tests/virtual/run.sh
-
 testbed-check:
 	scripts/setup.sh
 	KERNEL_TESTS=slow scripts/run-tests.sh build kernel
@@ -134,4 +127,4 @@ test:
 	scripts/setup.sh
 	scripts/run-tests.sh
 
-.PHONY: all modules bpf bpf-cost clean setup unit check kernel-test testbed-check testbed-ssh bench reproduce stress monitor-overhead host-load test install uninstall dkms-install dkms-remove compat
+.PHONY: all modules bpf bpf-cost clean setup unit check kernel-test testbed-check bench reproduce stress monitor-overhead host-load test install uninstall dkms-install dkms-remove compat

@@ -19,6 +19,7 @@ import re
 import shlex
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -74,14 +75,27 @@ class Rig:
         return [*self.hosts, *([self.marking] if self.marking else [])]
 
     def _each(self, fn):
-        """fn(host) on every machine; the problems, each naming its host."""
-        problems = []
+        """fn(host) on every machine: machines with kernels of their own at
+        once (a DKMS build takes minutes), those sharing one (containers,
+        namespaces: the same boot id) one after the other in inventory
+        order, so two never race to load a module; the problems, each
+        naming its host, in inventory order."""
+        groups = {}
         for h in self.machines():
-            try:
-                fn(h)
-            except HostError as e:
-                problems.append(str(e))
-        return problems
+            groups.setdefault(self.facts.get(h.inv.name, {}).get("boot_id") or h.inv.name, []).append(h)
+
+        def run_group(hosts):
+            problems = {}
+            for h in hosts:
+                try:
+                    fn(h)
+                except HostError as e:
+                    problems[h.inv.name] = str(e)
+            return problems
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            found = {k: v for g in pool.map(run_group, groups.values()) for k, v in g.items()}
+        return [found[h.inv.name] for h in self.machines() if h.inv.name in found]
 
     def preflight(self):
         """Refuse (OptionError) a testbed that cannot run: a host that
@@ -217,7 +231,11 @@ class Rig:
             dest = f"{inv.workdir}/{mod}.ko"
             h.put_bytes(ko.read_bytes(), dest)
             p = h.run(f"insmod {dest}", check=False)
-            if p.returncode != 0:
+            # "File exists": another host on the same kernel (a container, a namespace)
+            # loaded it first; only this tree's build is accepted then
+            raced = p.returncode != 0 and "File exists" in p.stderr and \
+                (h.get_text(f"/sys/module/{mod}/srcversion") or "").strip() == want
+            if p.returncode != 0 and not raced:
                 raise HostError(f"host {h.label}: its kernel ({self.facts[inv.name]['kernel']}) "
                                 f"refuses {mod}.ko: {p.stderr.strip()[-300:]}")
             return
@@ -277,7 +295,9 @@ class Rig:
                           for h in self.hosts}}
 
     def close(self):
-        """Nothing held open: each command is its own connection."""
+        """End every host's shell session."""
+        for h in self.machines():
+            h.close()
 
 
 class RemoteTestbed:

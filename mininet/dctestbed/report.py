@@ -161,7 +161,8 @@ def _testbed(params, results):
     if params.get("clock") == "virtual":
         text += (" in virtual time (User-Mode Linux with time-travel=inf-cpu: CPU work takes no "
                  "time, the clock jumps to the next timer; HZ = 100, so timers tick every 10 ms; "
-                 f"Linux bridges; {v('added_rtt_us')} µs of base RTT added on the hosts' ports)")
+                 + ("hosts reached over SSH; " if params.get("testbed") else "Linux bridges; ")
+                 + f"{v('added_rtt_us')} µs of base RTT added on the hosts' ports)")
     else:
         text += f" and unshaped capacity {v('capacity_mbit', '.0f')} Mbit/s"
     text += "."
@@ -197,7 +198,7 @@ def _testbed(params, results):
     return text
 
 
-def _hosts(tb, cpu):
+def _hosts(tb, cpu, virtual=False):
     """The --testbed paragraph: which machine played which host, the
     marking point, offloads, and each kernel's CPU load during the runs."""
     hosts = "; ".join(f"{name} = {h['inventory_host']} ({h['data_ip']} on {h['data_dev']}, kernel "
@@ -215,8 +216,10 @@ def _hosts(tb, cpu):
     text = (f"**Hosts.** Reached over SSH from the inventory `{tb['inventory']}`: {hosts}. "
             f"Marking point: {mark}. Segmentation offloads {tb['offloads']}.")
     if cpu:
-        text += (" CPU busy per run, median (max) over runs: " +
-                 ", ".join(f"{h} {c['median']:g} % ({c['max']:g} %)" for h, c in cpu.items()) + ".")
+        text += (" CPU busy per run, each kernel's, median (max) over runs: " +
+                 ", ".join(f"{h} {c['median']:g} % ({c['max']:g} %)" for h, c in cpu.items()) + "."
+                 + (" (In virtual time CPU work takes no time: near 0 by construction.)"
+                    if virtual else ""))
     return text
 
 
@@ -251,7 +254,8 @@ def render_markdown(summary, plots):
                   "that completed (reps per point are in summary.json).**", ""]
     lines += [_testbed(params, results), ""]
     if params.get("testbed"):
-        lines += [_hosts(params["testbed"], summary.get("host_cpu_pct") or {}), ""]
+        lines += [_hosts(params["testbed"], summary.get("host_cpu_pct") or {},
+                         params.get("clock") == "virtual"), ""]
     if summary.get("skipped_rows"):
         skipped = ", ".join(f"{n} {c}" for n, c in summary["skipped_rows"].items())
         lines += [f"Skipped malformed CSV rows: {skipped}.", ""]

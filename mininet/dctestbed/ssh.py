@@ -1,12 +1,13 @@
 """Hosts reached with OpenSSH's own client.
 
 SshHost offers what the experiments use of a Mininet host, name, IP(),
-cmd() and popen(), so they run unchanged on real machines.  Every
-command goes through `ssh` with the inventory's connection settings
-(ansible_ssh_common_args may add ControlMaster=auto to share one
-connection, as Ansible does; in the virtual-time guest a multiplexed
-command took 1.5 s of wall time against 45 ms for a new connection, so
-it is not the default).
+cmd() and popen(), so they run unchanged on real machines.  Everything
+goes through `ssh` with the inventory's connection settings.  Short
+commands go to one shell per host kept open for the run (Shell), as
+Mininet keeps one per namespace: in the virtual-time guest each new SSH
+session, multiplexed (ControlMaster) or not, cost about 1.7 s of wall
+time.  Programs that run alongside (servers, traffic, the monitor) get a
+session each (popen).
 
 Every program a run starts carries DCTESTBED_RUN=<run id>:<host>.<n> in its
 environment.  Killing one (RemoteProcess.kill) or everything of a run
@@ -17,6 +18,8 @@ machine's ssh clients died first.
 """
 
 import itertools
+import os
+import select
 import shlex
 import subprocess
 import time
@@ -63,6 +66,7 @@ class SshHost:
         self.inv, self.name = inv, name
         self.run_id = run_id
         self._seq = itertools.count()
+        self._shell = None
 
     def __repr__(self):
         return f"{self.name} ({self.label})"
@@ -93,7 +97,21 @@ class SshHost:
 
     def run(self, command, check=True, timeout=120, input=None):
         """Run a shell command on the host; CompletedProcess (text).
-        check: HostError naming the host when it fails."""
+        check: HostError naming the host when it fails.  Without input it
+        goes to the host's Shell; with input (text), its own session."""
+        if input is None:
+            if self._shell is None:
+                self._shell = Shell(self)
+            try:
+                rc, out, err = self._shell.run(command, timeout)
+            except HostError:
+                self._shell.close()
+                self._shell = None
+                raise
+            p = subprocess.CompletedProcess(command, rc, out, err)
+            if check and rc != 0:
+                raise HostError(f"host {self.label}: {command[:120]}: {(err or out).strip()[-400:]}")
+            return p
         try:
             p = subprocess.run(self.ssh_argv(command, stdin=input is not None),
                                input=input,
@@ -164,3 +182,82 @@ class SshHost:
         out = self.run("date +%s.%N").stdout.strip()
         t1 = time.time()
         return float(out) - (t0 + t1) / 2, (t1 - t0) / 2
+
+    def close(self):
+        """End the host's shell session."""
+        if self._shell is not None:
+            self._shell.close()
+            self._shell = None
+
+
+class Shell:
+    """One shell on a host, over one SSH session, fed one command at a time
+    (as Mininet's Node.cmd feeds one shell per namespace): a command costs
+    no new connection.  Each answer is framed by its exit status and the
+    byte counts of its stdout and stderr, which the shell keeps in files
+    of its own while the command runs."""
+
+    def __init__(self, host, timeout=60):
+        self.host = host
+        self.proc = subprocess.Popen(host.ssh_argv("exec sh"), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     start_new_session=True)
+        self.buf = b""
+        self._send("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH; "
+                   "T=$(mktemp -d /tmp/dctestbed-sh.XXXXXX) || exit 1; echo ready\n")
+        try:
+            ready = self._line(time.monotonic() + timeout)
+        except HostError:
+            ready = b""
+        if ready != b"ready":
+            self.proc.kill()
+            err = self.proc.communicate()[1].decode(errors="replace").strip()
+            raise HostError(f"host {host.label}: unreachable: {err[-300:] or 'no shell'}")
+
+    def _send(self, text):
+        try:
+            self.proc.stdin.write(text.encode())
+            self.proc.stdin.flush()
+        except OSError:
+            raise HostError(f"host {self.host.label}: the SSH session ended") from None
+
+    def _fill(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
+            raise HostError(f"host {self.host.label}: no answer in time")
+        chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
+        if not chunk:
+            raise HostError(f"host {self.host.label}: the SSH session ended")
+        self.buf += chunk
+
+    def _line(self, deadline):
+        while b"\n" not in self.buf:
+            self._fill(deadline)
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line
+
+    def run(self, command, timeout):
+        """(exit status, stdout, stderr) of a shell command."""
+        deadline = time.monotonic() + timeout
+        self._send(f"(\n{command}\n) </dev/null >$T/o 2>$T/e; echo $?; wc -c <$T/o; wc -c <$T/e; "
+                   "cat $T/o $T/e\n")
+        try:
+            rc, n_out, n_err = (int(self._line(deadline)) for _ in range(3))
+        except ValueError:
+            raise HostError(f"host {self.host.label}: garbled answer to: {command[:120]}") from None
+        while len(self.buf) < n_out + n_err:
+            self._fill(deadline)
+        out, err = self.buf[:n_out], self.buf[n_out:n_out + n_err]
+        self.buf = self.buf[n_out + n_err:]
+        return rc, out.decode(errors="replace"), err.decode(errors="replace")
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self._send('rm -rf "$T"; exit\n')
+                self.proc.stdin.close()
+                self.proc.wait(timeout=10)
+            except (HostError, OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+        self.proc.wait()
+

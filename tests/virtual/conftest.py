@@ -14,7 +14,6 @@ sys.path.insert(0, str(TOP / "mininet"))
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "virtual: runs on the virtual-time testbed")
-    config.addinivalue_line("markers", "testbed_runs: whole experiments over SSH (make testbed-ssh)")
 
 
 @pytest.fixture(scope="session", autouse=True)

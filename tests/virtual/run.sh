@@ -5,7 +5,6 @@
 # (tests/kernel, marked virtual), the kernel log check, and tests/virtual.
 # The log goes to results/kernel-tests-uml/ (KERNEL_TEST_LOG_DIR elsewhere).
 #   tests/virtual/run.sh [PYTEST-ARGS...]
-# VIRTUAL_MARKS replaces the marker selection (make testbed-ssh: testbed_runs).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 export KERNEL_TEST_LOG_DIR=${KERNEL_TEST_LOG_DIR:-$top/results/kernel-tests-uml}
@@ -15,6 +14,6 @@ cd "$top"
 echo "virtual-tests: guest kernel $(uname -r), clock ${DCTESTBED_CLOCK:-wall}"
 set +e
 /usr/bin/python3 -m pytest -v -rA -p no:cacheprovider --tb=short --durations=10 \
-	-m "${VIRTUAL_MARKS:-(anywhere or virtual) and not testbed_runs}" tests/kernel tests/virtual "$@" 2>&1 |
+	-m "anywhere or virtual" tests/kernel tests/virtual "$@" 2>&1 |
 	tee "$out/pytest.log" | grep --line-buffered -E '^tests/|passed|failed|^E '
 exit "${PIPESTATUS[0]}"
