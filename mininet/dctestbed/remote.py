@@ -53,6 +53,23 @@ def refuse(problems):
     raise OptionError("the testbed cannot run this experiment:\n  " + "\n  ".join(problems))
 
 
+def external_options(o, m):
+    """An external switch marks as the user configured it: the rate is
+    its (unless given) and --rate, --k and --buffer must match it, or
+    every figure would describe another port.  K cannot be swept."""
+    if o.rate is None:
+        o.rate = m.rate_mbit
+    asked = (o.rate, o.k, o.buffer)
+    if asked != (m.rate_mbit, m.k_pkts, m.buffer_pkts):
+        raise OptionError(f"--testbed: the external switch {m.name} marks at K = {m.k_pkts} of "
+                          f"{m.buffer_pkts} packets at {m.rate_mbit:g} Mbit/s (as the inventory "
+                          f"states); the options ask K = {o.k} of {o.buffer} at {o.rate:g} "
+                          f"(give --rate {m.rate_mbit:g} --k {m.k_pkts} --buffer {m.buffer_pkts})")
+    if o.experiment == "k-sweep":
+        raise OptionError(f"--testbed: k-sweep changes K, which the external switch {m.name} "
+                          "keeps as configured (a linux marking point can)")
+
+
 class Rig:
     """The inventory's hosts for one experiment, and their set-up."""
 
@@ -63,9 +80,11 @@ class Rig:
         except inventory.InventoryError as e:
             raise OptionError(str(e)) from None
         self.o = o
+        m = self.inv.marking
+        if m.marking == "external":
+            external_options(o, m)
         self.run_id = f"{os.getpid()}.{int(time.time())}"
         self.hosts = [SshHost(h, name, self.run_id) for name, h in assigned.items()]
-        m = self.inv.marking
         self.marking = SshHost(m, "marking", self.run_id) if m.ssh_reachable else None
         self.facts = {}             # inventory name -> what preflight learnt
 
@@ -371,7 +390,7 @@ class RemoteTestbed:
             return
         first = not any(cmd.endswith(f"dev {m.egress_dev} root") for _, cmd in self._restore)
         batch = "\n".join(" ".join(c[1:]) for c in port.tc_commands(m.egress_dev, ecn=ecn))
-        self.rig.marking.run("tc -batch -", input=batch + "\n")
+        self.rig.marking.run(f"tc -batch - <<'EOF'\n{batch}\nEOF")
         if first:
             self._undo(self.rig.marking, f"tc qdisc del dev {m.egress_dev} root 2>/dev/null; true")
 

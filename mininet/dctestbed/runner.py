@@ -233,6 +233,10 @@ def check_capacity(o, exp, tb, params):
         params["rate_mbit"] = o.rate
         say(f"virtual time: rate {o.rate:g} Mbit/s (no unshaped capacity to measure)")
         return
+    if getattr(tb, "remote", False) and not tb.rig.marking:
+        params["rate_mbit"] = o.rate
+        say(f"external switch: rate {o.rate:g} Mbit/s as configured there")
+        return
     src, dst = exp.pair(tb)
     say(f"capacity check: unshaped iperf3 {src.name} -> {dst.name}, 2 x {o.capacity_seconds} s")
     # the better of two: emulation noise only ever lowers a measurement

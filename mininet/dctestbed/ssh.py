@@ -3,7 +3,7 @@
 SshHost offers what the experiments use of a Mininet host, name, IP(),
 cmd() and popen(), so they run unchanged on real machines.  Everything
 goes through `ssh` with the inventory's connection settings.  Short
-commands go to one shell per host kept open for the run (Shell), as
+commands and file copies go to one shell per host kept open (Shell), as
 Mininet keeps one per namespace: in the virtual-time guest each new SSH
 session, multiplexed (ControlMaster) or not, cost about 1.7 s of wall
 time.  Programs that run alongside (servers, traffic, the monitor) get a
@@ -17,6 +17,7 @@ it on any host, even when the run was interrupted or the control
 machine's ssh clients died first.
 """
 
+import base64
 import itertools
 import os
 import select
@@ -25,6 +26,7 @@ import subprocess
 import time
 
 CONNECT_TIMEOUT_S = 5
+EOF_MARK = "__DCTESTBED_EOF__"
 RUN_VAR = "DCTESTBED_RUN"
 
 
@@ -79,13 +81,11 @@ class SshHost:
     def IP(self):          # noqa: N802 - Mininet's name
         return self.inv.data_ip
 
-    def ssh_argv(self, command, stdin=True):
+    def ssh_argv(self, command):
         h = self.inv
         argv = ["ssh", "-T", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT_S}",
                 "-o", "ServerAliveInterval=5",
                 "-o", "ServerAliveCountMax=6", "-p", str(h.port)]
-        if not stdin:
-            argv.append("-n")
         if h.key:
             argv += ["-i", h.key]
         if h.user:
@@ -95,37 +95,20 @@ class SshHost:
             command = "sudo -n sh -c " + shlex.quote(command)
         return [*argv, h.address, command]
 
-    def run(self, command, check=True, timeout=120, input=None):
-        """Run a shell command on the host; CompletedProcess (text).
-        check: HostError naming the host when it fails.  Without input it
-        goes to the host's Shell; with input (text), its own session."""
-        if input is None:
-            if self._shell is None:
-                self._shell = Shell(self)
-            try:
-                rc, out, err = self._shell.run(command, timeout)
-            except HostError:
-                self._shell.close()
-                self._shell = None
-                raise
-            p = subprocess.CompletedProcess(command, rc, out, err)
-            if check and rc != 0:
-                raise HostError(f"host {self.label}: {command[:120]}: {(err or out).strip()[-400:]}")
-            return p
+    def run(self, command, check=True, timeout=120):
+        """Run a shell command in the host's Shell; CompletedProcess (text).
+        check: HostError naming the host when it fails."""
+        if self._shell is None:
+            self._shell = Shell(self)
         try:
-            p = subprocess.run(self.ssh_argv(command, stdin=input is not None),
-                               input=input,
-                               capture_output=True, text=True, timeout=timeout,
-                               start_new_session=True)
-        except subprocess.TimeoutExpired:
-            raise HostError(f"host {self.label}: no answer within {timeout} s to: {command[:120]}") \
-                from None
-        if p.returncode == 255 and ("ssh:" in p.stderr or "Permission denied (" in p.stderr):
-            raise HostError(f"host {self.label}: unreachable: {p.stderr.strip()[-300:]}")
-        if check and p.returncode != 0:
-            raise HostError(f"host {self.label}: {command[:120]}: "
-                            f"{(p.stderr or p.stdout).strip()[-400:]}")
-        return p
+            rc, out, err = self._shell.run(command, timeout)
+        except HostError:
+            self._shell.close()
+            self._shell = None
+            raise
+        if check and rc != 0:
+            raise HostError(f"host {self.label}: {command[:120]}: {(err or out).strip()[-400:]}")
+        return subprocess.CompletedProcess(command, rc, out, err)
 
     def cmd(self, command):
         """Mininet's Node.cmd: the output of a shell command, stdout and stderr."""
@@ -150,15 +133,17 @@ class SshHost:
 
     def put_bytes(self, data, path):
         """Write data (bytes) to path on the host, creating its directory."""
-        self._pipe_in(data, f"mkdir -p {shlex.quote(path.rsplit('/', 1)[0])} && "
-                            f"cat > {shlex.quote(path)}", path)
+        self._pipe_in(data, f"{{ mkdir -p {shlex.quote(path.rsplit('/', 1)[0])} && "
+                            f"cat > {shlex.quote(path)}; }}", path)
 
     def _pipe_in(self, data, command, what):
-        p = subprocess.run(self.ssh_argv(command), input=data, capture_output=True, timeout=120,
-                           start_new_session=True)
+        """Run command with data (bytes) on its stdin, through the host's
+        shell: the bytes travel base64-encoded in a here-document."""
+        text = base64.encodebytes(data).decode()
+        p = self.run(f"base64 -d <<'{EOF_MARK}' | {command}\n{text}{EOF_MARK}", check=False,
+                     timeout=300)
         if p.returncode != 0:
-            raise HostError(f"host {self.label}: copying to {what}: "
-                            f"{p.stderr.decode(errors='replace').strip()[-300:]}")
+            raise HostError(f"host {self.label}: copying to {what}: {p.stderr.strip()[-300:]}")
 
     def get_text(self, path):
         """A file's text, or None when it does not exist."""
@@ -170,7 +155,7 @@ class SshHost:
         tar = subprocess.run(["tar", "-C", str(local_dir), "-cf", "-", *names],
                              capture_output=True, check=True)
         q = shlex.quote(remote_dir)
-        self._pipe_in(tar.stdout, f"rm -rf {q} && mkdir -p {q} && tar -C {q} -xf -", remote_dir)
+        self._pipe_in(tar.stdout, f"{{ rm -rf {q} && mkdir -p {q} && tar -C {q} -xf -; }}", remote_dir)
 
     def kill_run(self, run_id=""):
         """Kill every process of run_id on the host (every run's: "")."""

@@ -101,3 +101,25 @@ def test_offloads_on_needs_a_testbed_and_a_missing_inventory_is_named():
         options.check(options.parse(["incast", "--testbed", "/nonexistent.yml"]))
     # a checked testbed needs neither root nor the modules here
     options.check(options.parse(["incast", "--n", "2,4", "--testbed", str(EXAMPLE)]))
+
+
+def external(tmp_path):
+    data = example()
+    data["all"]["children"]["marking"]["hosts"] = {"tor1": {
+        "marking": "external", "rate_mbit": 10000, "k_pkts": 65, "buffer_pkts": 1000}}
+    return inventory.load(write(tmp_path, data))
+
+
+def test_an_external_switch_sets_the_rate_and_refuses_other_ports(tmp_path):
+    from dctestbed import remote
+    inv = external(tmp_path)
+    assert [h.name for h in inv.hosts][-1] == "node7"      # never logged in to
+    o = options.parse(["incast", "--k", "65", "--buffer", "1000"], clock_name="wall")
+    remote.external_options(o, inv.marking)
+    assert o.rate == 10000
+    with pytest.raises(options.OptionError, match=r"marks at K = 65 of 1000 packets at 10000 "
+                       r"Mbit/s .*the options ask K = 20 of 100 .*give --rate 10000 --k 65"):
+        remote.external_options(options.parse(["incast"], clock_name="wall"), inv.marking)
+    with pytest.raises(options.OptionError, match="k-sweep changes K"):
+        remote.external_options(options.parse(["k-sweep", "--k", "65", "--buffer", "1000"],
+                                              clock_name="wall"), inv.marking)

@@ -4,7 +4,9 @@ guest, each with its own OpenSSH server (tests/virtual/sshrack.py); the
 marking point is a namespace forwarding between two NICs.  An incast and
 a queue-buildup run end to end; a host that does not answer and a host
 whose kernel refuses the module are refused by name before anything
-starts; an interrupted run keeps its data and leaves nothing running.
+starts; an interrupted run keeps its data and leaves nothing running; an
+external switch is used as the inventory states it and read through its
+counters command.
 
 About 2.5 minutes of wall time under User-Mode Linux, where each SSH
 session costs about 1.7 s of it."""
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from dctestbed import runner
+from dctestbed.port import RedPort
 from sshrack import AGG_DEV, Rack
 
 pytestmark = pytest.mark.virtual
@@ -33,17 +36,27 @@ SMALL_INCAST = ["--cc", "dctcp,tdctcp", "--n", "2,3", "--reps", "1", "--queries"
                 "--bytes", "300000", "--rate", "100"]
 
 
+OURS = ("tcp_xdctcp", "tcp_tdctcp")
+
+
 @pytest.fixture(scope="module")
 def rack():
+    """The rack; afterwards this tree's modules loaded again if they were
+    before (the tests unload them, and the kernel fixture's allowed list
+    names them)."""
+    loaded = [m for m in OURS if Path(f"/sys/module/{m}").exists()]
     r = Rack(OUT / "rack").up()
     try:
         yield r
     finally:
         r.down()
+        for m in loaded:
+            if not Path(f"/sys/module/{m}").exists():
+                subprocess.run(["insmod", str(MODULES / f"{m}.ko")], check=True)
 
 
 def unload_ours():
-    for m in ("tcp_tdctcp", "tcp_xdctcp"):
+    for m in OURS:
         subprocess.run(["rmmod", m], capture_output=True)
 
 
@@ -206,8 +219,7 @@ def test_an_interrupted_run_keeps_its_data_and_leaves_nothing_running(rack):
     before = agg_state()
     out = OUT / "interrupted"
     p = dctestbed(inv, "incast", out, "--cc", "dctcp,tdctcp", "--n", "3", "--reps", "4",
-                  "--queries", "20", "--bytes", "300000", "--background", "1", "--rate", "100",
-                  wait=False)
+                  "--queries", "20", "--bytes", "300000", "--rate", "100", wait=False)
     runs = out / "raw" / "runs.csv"
     deadline = time.monotonic() + 600
     # half-way: a run recorded, the servers and the aggregator up on the hosts
@@ -225,3 +237,45 @@ def test_an_interrupted_run_keeps_its_data_and_leaves_nothing_running(rack):
     assert len(rows(out / "raw" / "completions.csv")) >= 20
     assert (out / "report.md").exists()
     assert_hosts_clean(before)
+
+
+SWITCH_COUNTERS = """#!/bin/sh
+# the "switch's" own port counters, as JSON: what counters_cmd must print
+ip netns exec tor tc -s -j qdisc show dev tor-agg | python3 -c '
+import json, sys
+q = [q for q in json.load(sys.stdin) if q.get("handle") == "10:"][0]
+print(json.dumps({"bytes": q["bytes"], "packets": q["packets"], "drops": q["drops"],
+                  "marks": q["marked"]}))'
+"""
+
+
+def test_an_external_switch_is_used_as_stated_and_read_through_its_counters(rack):
+    port = RedPort(100, 20, 100)        # configured on the "switch" here, not by the runner
+    for c in port.tc_commands("tor-agg"):
+        subprocess.run(["ip", "netns", "exec", "tor", *c], check=True)
+    counters = OUT / "switch-counters.sh"
+    counters.write_text(SWITCH_COUNTERS)
+    counters.chmod(0o755)
+    stated = {"marking": "external", "rate_mbit": 100, "k_pkts": 20, "buffer_pkts": 100,
+              "counters_cmd": str(counters)}
+    inv = rack.inventory(OUT / "rack-external.yml", MODULES, extra={"tor": stated})
+    out, other = OUT / "external", OUT / "external-k30"
+    shutil.rmtree(other, ignore_errors=True)
+    try:
+        p = dctestbed(inv, "incast", out, "--cc", "dctcp", "--n", "2", "--reps", "1",
+                      "--queries", "5", "--bytes", "300000", "--rate", "100")
+        assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+        params = json.loads((out / "params.json").read_text())
+        assert params["rate_mbit"] == 100 and params["testbed"]["marking"]["kind"] == "external"
+        runs = rows(out / "raw" / "runs.csv")
+        assert len(runs) == 1 and int(runs[0]["qdisc_marks"]) > 0
+        assert "external switch tor" in (out / "report.md").read_text()
+        assert "htb" in egress_qdisc()          # the switch's configuration is left alone
+        # options that ask for another port than the switch's are refused before anything starts
+        p = dctestbed(inv, "incast", other, "--cc", "dctcp", "--n", "2", "--k", "30", "--rate", "100")
+        assert p.returncode == 2 and "marks at K = 20 of 100 packets at 100 Mbit/s" in p.stderr, \
+            p.stderr
+        assert not other.exists()
+    finally:
+        subprocess.run(["ip", "netns", "exec", "tor", "tc", "qdisc", "del", "dev", "tor-agg", "root"])
+    assert tagged_processes() == []
