@@ -445,9 +445,6 @@ class RemoteTestbed:
         b, n = agg.run(f"cat {stats}/rx_bytes {stats}/rx_packets").stdout.split()
         return {"bytes": int(b), "packets": int(n), "drops": None, "marks": None}
 
-    def counters_text(self, h):
-        return h.run("cat /proc/net/netstat /proc/net/snmp").stdout
-
     def path_on(self, host, local):
         """The path of a run file on host: sent there when it exists
         here, else a stale copy there removed."""
