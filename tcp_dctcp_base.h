@@ -215,17 +215,17 @@ static inline void dctcp_ce_state_update(struct sock *sk, u32 new_ce_state)
 /*
  * Restart backoff, off by default (DCTCP and the papers restart a message
  * with whatever window the connection has).  A message that begins on an
- * idle connection (CA_EVENT_TX_START: nothing in flight) leaves at once,
- * and in a partition/aggregate fan-in so do its siblings on every other
- * worker: the sum of their windows reaches one switch port within a
- * serialisation time, before any mark can be echoed.  The windows they
- * carry are those the last message grew while its final packets drained.
- * restart_backoff makes such a message first take a DCTCP cut and go on
- * in congestion avoidance, as after ECE: ssthresh is the cut window even
- * where the floor of DCTCP_MIN_CWND leaves cwnd as it was.  Past the fan-in
- * at which every worker's window is at the floor the cut no longer shrinks
- * what lands on the port, but leaving slow start stops each response from
- * growing its window exponentially into a full buffer:
+ * idle connection leaves at once, and in a partition/aggregate fan-in so
+ * do its siblings on every other worker: the sum of their windows reaches
+ * one switch port within a serialisation time, before any mark can be
+ * echoed.  The windows they carry are those the last message grew while
+ * its final packets drained.  restart_backoff makes such a message first
+ * take a DCTCP cut and go on in congestion avoidance, as after ECE:
+ * ssthresh is the cut window even where the floor of DCTCP_MIN_CWND
+ * leaves cwnd as it was.  Past the fan-in at which every worker's window
+ * is at the floor the cut no longer shrinks what lands on the port, but
+ * leaving slow start stops each response from growing its window
+ * exponentially into a full buffer:
  *
  *	1 (alpha):	cwnd * (1 - alpha / 2); none while alpha is 0
  *	2 (message):	cwnd * (1 - F / 2), F the fraction of the last
@@ -241,17 +241,39 @@ static inline void dctcp_ce_state_update(struct sock *sk, u32 new_ce_state)
  * alone, the message that lost most would be cut least.  One idle past
  * the RTO has had its window restarted by the kernel first (RFC 2861),
  * and the cut applies to that.
+ *
+ * A message starts when the core raises CA_EVENT_TX_START (7.1+: the
+ * tx_start op) with nothing outstanding: packets_out == 0, the gate of the
+ * kernel's own RFC 2861 restart.  The event also comes with every
+ * transmission while nothing counts as in flight, which after a
+ * retransmission timeout is every retransmission (the whole window is
+ * marked lost): that is the same message, recovering.  The cut itself
+ * applies only in the Open state; in Loss, Recovery or CWR the response
+ * to the congestion the connection is in owns ssthresh and the window
+ * undo restores.  Neither mode cuts the connection's first message (no
+ * message has completed: alpha is only its initial value), and the cut
+ * never ends the slow start that brings a connection back up to the
+ * ssthresh a loss or ECN response set.
  */
 #define DCTCP_RESTART_ALPHA	1
 #define DCTCP_RESTART_MESSAGE	2
 
 static unsigned int dctcp_restart_backoff __read_mostly;
 
+/* A restart cut replaced whatever decrease the module had pending */
+static void dctcp_ca_restart(struct sock *sk);
+
 /* cwnd * (1 - signalled / (2 * delivered)), never below DCTCP_MIN_CWND */
 static inline u32 dctcp_restart_window(u32 cwnd, u32 signalled, u32 delivered)
 {
 	return dctcp_cwnd_cut(cwnd, div_u64((u64)cwnd * signalled,
 					    2 * max(delivered, 1U)));
+}
+
+/* Has a new message begun: nothing outstanding at all? */
+static inline bool dctcp_message_starts(const struct tcp_sock *tp)
+{
+	return !tp->packets_out;
 }
 
 static inline void dctcp_base_tx_start(struct sock *sk)
@@ -265,9 +287,13 @@ static inline void dctcp_base_tx_start(struct sock *sk)
 	u32 cwnd = tcp_snd_cwnd(tp);
 	u32 target;
 
+	if (!dctcp_message_starts(tp))
+		return;
 	ca->msg_delivered = tp->delivered;
 	ca->msg_delivered_ce = tp->delivered_ce;
 	ca->msg_retrans = tp->total_retrans;
+	if (inet_csk(sk)->icsk_ca_state != TCP_CA_Open || !delivered)
+		return;
 	if (mode == DCTCP_RESTART_ALPHA && ca->alpha_1024)
 		target = dctcp_restart_window(cwnd, ca->alpha_1024, DCTCP_ONE);
 	else if (mode == DCTCP_RESTART_MESSAGE && signalled)
@@ -279,7 +305,10 @@ static inline void dctcp_base_tx_start(struct sock *sk)
 		ca->loss_cwnd = cwnd;
 		tcp_snd_cwnd_set(tp, target);
 	}
-	tp->snd_ssthresh = target;
+	/* not below the ssthresh of a response that slow start regains */
+	if (cwnd >= tp->snd_ssthresh || tcp_in_initial_slowstart(tp))
+		tp->snd_ssthresh = target;
+	dctcp_ca_restart(sk);
 }
 
 static void dctcp_base_cwnd_event(struct sock *sk, enum tcp_ca_event ev)

@@ -11,14 +11,18 @@
  *   tcp_cong_avoid_ai(),    called directly
  *   tcp_reno_*()
  *   tcp_is_cwnd_limited(),  static inline in net/tcp.h: restated here from
- *   tcp_in_slow_start()     the fields they read (6.1's definitions)
+ *   tcp_in_slow_start(),    the fields they read (6.1's definitions)
+ *   tcp_in_initial_slowstart(),
+ *   tcp_min_rtt()
  *   icsk_ca_ops <- reno     a program cannot swap a socket's operations:
  *                           bpf_setsockopt(TCP_CONGESTION, "reno")
  *   module parameters       global variables in the .data.params section
  *                           (every __read_mostly variable), one array map
  *                           that scripts/bpf-cc writes after checking the
  *                           range the module states for the parameter
- *   atomic_long_inc()       an atomic add on a global (.bss)
+ *   this_cpu_inc()          an atomic add on a global (.bss): a BPF program
+ *                           has no per-CPU globals (a per-CPU array map
+ *                           would be one more map for bpf-cc to read)
  *   div_s64()               BPF before cpu v4 has no signed division: the
  *                           quotient of the magnitudes, truncated toward
  *                           zero as div_s64() is
@@ -64,7 +68,7 @@
 /* parameters: one writable section, found and set by scripts/bpf-cc */
 #define __read_mostly	SEC(".data.params")
 
-#define atomic_long_inc(v)	__sync_fetch_and_add(&(v)->counter, 1)
+#define this_cpu_inc(x)			__sync_fetch_and_add(&(x), 1)
 
 static __always_inline u64 div_u64(u64 dividend, u32 divisor)
 {
@@ -113,6 +117,19 @@ static __always_inline u32 tcp_snd_cwnd(const struct tcp_sock *tp)
 static __always_inline void tcp_snd_cwnd_set(struct tcp_sock *tp, u32 val)
 {
 	tp->snd_cwnd = val;
+}
+
+#define TCP_INFINITE_SSTHRESH	0x7fffffff
+
+static __always_inline bool tcp_in_initial_slowstart(const struct tcp_sock *tp)
+{
+	return tp->snd_ssthresh >= TCP_INFINITE_SSTHRESH;
+}
+
+/* the windowed minimum RTT (win_minmax.h keeps the best sample first) */
+static __always_inline u32 tcp_min_rtt(const struct tcp_sock *tp)
+{
+	return tp->rtt_min.s[0].v;
 }
 
 static __always_inline bool tcp_in_slow_start(const struct tcp_sock *tp)

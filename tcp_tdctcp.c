@@ -4,7 +4,9 @@
  *
  * Thesis: "T-DCTCP", Jinan University, 2018, Figure 3-2.  Once per window
  * of data, with new_rtt the window's latest RTT sample and minRTT the
- * smallest sample of the connection:
+ * smallest sample of the connection (here the kernel's windowed minimum,
+ * tcp_min_rtt(): over net.ipv4.tcp_min_rtt_wlen, 300 s by default, so a
+ * path that grew longer is learnt again):
  *
  *	new_rtt_diff = new_rtt - prev_rtt; prev_rtt = new_rtt
  *	rtt_diff     = (1 - beta) * rtt_diff + beta * new_rtt_diff
@@ -42,18 +44,20 @@
  * theta = 2, cuts by alpha / 4 as the author's own code does.
  *
  * T_low and T_high are absolute times tuned to the thesis' testbed.  With
- * auto_thresholds set they follow each connection instead: a window of
- * cwnd segments that took new_rtt has about cwnd * (new_rtt - minRTT) /
- * new_rtt of its own segments queued (Vegas' "diff"), and the path counts
- * as clear below auto_low_pkts of them and as congested above
- * auto_high_pkts.  Equivalently
+ * auto_thresholds set they follow each connection instead: with
+ * inflight segments in the network while the sample's segment was (those
+ * delivered during its round trip, which pkts_acked reports), about
+ * inflight * (new_rtt - minRTT) / new_rtt of them were queued (Vegas'
+ * "diff"), and the path counts as clear below auto_low_pkts of them and
+ * as congested above auto_high_pkts.  Equivalently
  *
- *	T_low  = minRTT + auto_low_pkts  * new_rtt / cwnd
- *	T_high = minRTT + auto_high_pkts * new_rtt / cwnd
+ *	T_low  = minRTT + auto_low_pkts  * new_rtt / inflight
+ *	T_high = minRTT + auto_high_pkts * new_rtt / inflight
  *
- * where new_rtt / cwnd is the time one segment takes at the connection's
- * own rate: the thresholds scale with the path's base RTT and with the
- * rate, so they need no per-network tuning.
+ * where new_rtt / inflight is the time one segment takes at the rate the
+ * connection delivers: the thresholds scale with the path's base RTT and
+ * with the rate, so they need no per-network tuning.  What is in flight,
+ * not cwnd: an application-limited flow with a large cwnd queues little.
  *
  * Every decision counts in /sys/kernel/debug/tdctcp/case_count (write 0
  * to reset) and emits the tdctcp:tdctcp_decision trace event.
@@ -64,6 +68,8 @@
 #include "tcp_dctcp_base.h"
 #ifndef DCTCP_BPF
 #include <linux/debugfs.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/seq_file.h>
 
 #define CREATE_TRACE_POINTS
@@ -102,7 +108,8 @@ struct tdctcp {
 	struct dctcp_base base;	/* must be first */
 	u32 new_rtt_us;		/* latest RTT sample of this window, us */
 	u32 prev_rtt_us;	/* new_rtt of the last decision, us */
-	u32 min_rtt_us;		/* smallest RTT sample, us; 0 = none yet */
+	u32 min_rtt_us;		/* minRTT at the latest sample, us; 0 = none */
+	u32 new_inflight;	/* segments delivered during new_rtt_us */
 	s32 gradient_1024;	/* rtt_diff / minRTT of the last decision */
 	s64 rtt_diff_1024;	/* EWMA of the RTT change, us << 10, signed */
 	u32 t_high_us;		/* T_high the pending decision used, us */
@@ -179,9 +186,10 @@ module_param_cb(beta, &dctcp_param_gain, &tdctcp_beta_1024, 0644);
 __MODULE_PARM_TYPE(beta, "uint");
 MODULE_PARM_DESC(beta, "EWMA gain of the RTT change, in 1/1024 (range 1-1024, default 128 = 1/8)");
 
+/* no step at all would leave avoidance with no increase for ever */
 static int tdctcp_addstep_set(const char *val, const struct kernel_param *kp)
 {
-	return dctcp_param_set_range(val, kp, 0, 64);
+	return dctcp_param_set_range(val, kp, 1, 64);
 }
 
 static const struct kernel_param_ops tdctcp_addstep_ops = {
@@ -191,7 +199,7 @@ static const struct kernel_param_ops tdctcp_addstep_ops = {
 
 module_param_cb(addstep, &tdctcp_addstep_ops, &tdctcp_addstep, 0644);
 __MODULE_PARM_TYPE(addstep, "uint");
-MODULE_PARM_DESC(addstep, "Increase of cases (1) and (3) per window, in segments (range 0-64, default 1)");
+MODULE_PARM_DESC(addstep, "Increase of cases (1) and (3) per window, in segments (range 1-64, default 1)");
 
 module_param_cb(decre, &dctcp_param_factor, &tdctcp_decre_1024, 0644);
 __MODULE_PARM_TYPE(decre, "uint");
@@ -282,8 +290,20 @@ __MODULE_PARM_TYPE(auto_high_pkts, "uint");
 MODULE_PARM_DESC(auto_high_pkts, "With auto_thresholds, own segments queued above which the path is congested, in segments (range auto_low_pkts-10000, default 10)");
 #endif /* !DCTCP_BPF */
 
-/* Decisions per case, [0] counting case (1) */
-static atomic_long_t tdctcp_case_count[TDCTCP_NR_CASES];
+/*
+ * Decisions per case, n[0] counting case (1): per CPU, since every flow
+ * on every CPU counts once per window.  Reading sums the CPUs; a reset
+ * keeps the sums as a baseline instead of writing other CPUs' counters.
+ */
+struct tdctcp_case_counts {
+	unsigned long n[TDCTCP_NR_CASES];
+};
+
+#ifdef DCTCP_BPF
+static struct tdctcp_case_counts tdctcp_case_count;	/* scripts/bpf-cc counts */
+#else
+static DEFINE_PER_CPU(struct tdctcp_case_counts, tdctcp_case_count);
+#endif
 
 static void tdctcp_read_params(struct tdctcp_params *p)
 {
@@ -300,15 +320,20 @@ static void tdctcp_read_params(struct tdctcp_params *p)
 	p->auto_high_pkts = READ_ONCE(tdctcp_auto_high_pkts);
 }
 
-/* pkts_acked: keep the window's latest RTT sample and the minimum */
-static inline void tdctcp_rtt_sample(struct tdctcp *ca, s32 rtt_us)
+/*
+ * pkts_acked: keep the window's latest RTT sample, the segments delivered
+ * while it was in flight, and minRTT, the kernel's windowed minimum
+ * @min_rtt_us (which already holds the sample)
+ */
+static inline void tdctcp_rtt_sample(struct tdctcp *ca, s32 rtt_us,
+				     u32 min_rtt_us, u32 inflight)
 {
 	if (rtt_us < 0)		/* no sample on this ACK */
 		return;
 	ca->new_rtt_us = rtt_us;
+	ca->new_inflight = max(inflight, 1U);
 	ca->sampled = 1;
-	if (!ca->min_rtt_us || (u32)rtt_us < ca->min_rtt_us)
-		ca->min_rtt_us = max_t(u32, rtt_us, 1);
+	ca->min_rtt_us = max(min(min_rtt_us, (u32)rtt_us), 1U);
 }
 
 /* Lines 01-04: smooth the RTT change and normalize it by minRTT */
@@ -328,24 +353,25 @@ static inline void tdctcp_update_gradient(struct tdctcp *ca, u32 beta_1024)
 	ca->gradient_1024 = (s32)clamp_t(s64, gradient_1024, S32_MIN, S32_MAX);
 }
 
-/* minRTT plus @pkts segments at the rate of @cwnd per @rtt_us, in us */
-static inline u32 tdctcp_queue_delay_us(u32 min_rtt_us, u32 rtt_us, u32 cwnd,
-					u32 pkts)
+/* minRTT plus @pkts segments at the rate of @inflight per @rtt_us, in us */
+static inline u32 tdctcp_queue_delay_us(u32 min_rtt_us, u32 rtt_us,
+					u32 inflight, u32 pkts)
 {
 	u64 t_us = (u64)min_rtt_us +
-		   div_u64((u64)pkts * rtt_us, max(cwnd, 1U));
+		   div_u64((u64)pkts * rtt_us, max(inflight, 1U));
 
 	return (u32)min_t(u64, t_us, U32_MAX);
 }
 
 /* auto_thresholds: T_low and T_high for this window, from minRTT and rate */
-static inline void tdctcp_auto_thresholds_of(const struct tdctcp *ca, u32 cwnd,
+static inline void tdctcp_auto_thresholds_of(const struct tdctcp *ca,
 					     struct tdctcp_params *p)
 {
 	p->t_low_us = tdctcp_queue_delay_us(ca->min_rtt_us, ca->new_rtt_us,
-					    cwnd, p->auto_low_pkts);
+					    ca->new_inflight, p->auto_low_pkts);
 	p->t_high_us = tdctcp_queue_delay_us(ca->min_rtt_us, ca->new_rtt_us,
-					     cwnd, p->auto_high_pkts);
+					     ca->new_inflight,
+					     p->auto_high_pkts);
 }
 
 /* Lines 06-34: which of the eight cases this window is in */
@@ -450,7 +476,7 @@ tdctcp_decide(struct tdctcp *ca, u32 alpha_1024, u32 cwnd, u32 clamp,
 	u32 steps = 1;
 
 	if (p->auto_thresholds)
-		tdctcp_auto_thresholds_of(ca, cwnd, p);
+		tdctcp_auto_thresholds_of(ca, p);
 	ca->t_high_us = p->t_high_us;
 	tdctcp_update_gradient(ca, p->beta_1024);
 	ca->decided = 1;
@@ -484,7 +510,7 @@ static void tdctcp_control(struct sock *sk)
 	tdctcp_read_params(&p);
 	c = tdctcp_decide(ca, ca->base.alpha_1024, cwnd, tp->snd_cwnd_clamp,
 			  &p, &target);
-	atomic_long_inc(&tdctcp_case_count[c - 1]);
+	this_cpu_inc(tdctcp_case_count.n[c - 1]);
 	trace_tdctcp_decision(sk, ca->new_rtt_us, ca->min_rtt_us,
 			      ca->gradient_1024, ca->base.alpha_1024, c,
 			      cwnd, target);
@@ -526,6 +552,14 @@ static u32 dctcp_ca_backoff(struct sock *sk, u32 cwnd)
 			     &p);
 }
 
+/* A restart cut (tcp_dctcp_base.h) answers for the decrease pending */
+static void dctcp_ca_restart(struct sock *sk)
+{
+	struct tdctcp *ca = inet_csk_ca(sk);
+
+	ca->pending_case = TDCTCP_NONE;
+}
+
 static void tdctcp_init(struct sock *sk)
 {
 	struct tdctcp *ca = inet_csk_ca(sk);
@@ -535,6 +569,7 @@ static void tdctcp_init(struct sock *sk)
 	ca->new_rtt_us = 0;
 	ca->prev_rtt_us = 0;
 	ca->min_rtt_us = 0;
+	ca->new_inflight = 0;
 	ca->gradient_1024 = 0;
 	ca->rtt_diff_1024 = 0;
 	ca->t_high_us = 0;
@@ -544,9 +579,13 @@ static void tdctcp_init(struct sock *sk)
 	ca->decided = 0;
 }
 
+/* sample->in_flight: bytes delivered while the sampled segment was out */
 static void tdctcp_pkts_acked(struct sock *sk, const struct ack_sample *sample)
 {
-	tdctcp_rtt_sample(inet_csk_ca(sk), sample->rtt_us);
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	tdctcp_rtt_sample(inet_csk_ca(sk), sample->rtt_us, tcp_min_rtt(tp),
+			  sample->in_flight / max(tp->mss_cache, 1U));
 }
 
 static void tdctcp_in_ack_event(struct sock *sk, u32 flags)
@@ -581,14 +620,29 @@ static void tdctcp_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 #ifndef DCTCP_BPF
 /* debugfs: tdctcp/case_count lists "case decisions"; writing 0 resets */
 static struct dentry *tdctcp_debugfs;
+/* the sums at the last reset, under tdctcp_case_lock */
+static unsigned long tdctcp_case_base[TDCTCP_NR_CASES];
+static DEFINE_MUTEX(tdctcp_case_lock);
+
+static unsigned long tdctcp_case_sum(int i)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu(tdctcp_case_count, cpu).n[i]);
+	return sum;
+}
 
 static int tdctcp_case_count_show(struct seq_file *m, void *v)
 {
 	int i;
 
+	mutex_lock(&tdctcp_case_lock);
 	for (i = 0; i < TDCTCP_NR_CASES; i++)
-		seq_printf(m, "%d %ld\n", i + 1,
-			   atomic_long_read(&tdctcp_case_count[i]));
+		seq_printf(m, "%d %lu\n", i + 1,
+			   tdctcp_case_sum(i) - tdctcp_case_base[i]);
+	mutex_unlock(&tdctcp_case_lock);
 	return 0;
 }
 
@@ -606,8 +660,10 @@ static ssize_t tdctcp_case_count_write(struct file *file,
 
 	if (kstrtouint_from_user(buf, len, 10, &v) || v)
 		return -EINVAL;
+	mutex_lock(&tdctcp_case_lock);
 	for (i = 0; i < TDCTCP_NR_CASES; i++)
-		atomic_long_set(&tdctcp_case_count[i], 0);
+		tdctcp_case_base[i] = tdctcp_case_sum(i);
+	mutex_unlock(&tdctcp_case_lock);
 	return len;
 }
 

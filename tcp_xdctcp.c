@@ -117,6 +117,11 @@ static u32 dctcp_ca_backoff(struct sock *sk, u32 cwnd)
 	return xdctcp_backoff(cwnd, ca->base.alpha_1024, n_1024);
 }
 
+/* A restart cut (tcp_dctcp_base.h) replaces no decision of xdctcp's */
+static void dctcp_ca_restart(struct sock *sk)
+{
+}
+
 static void xdctcp_init(struct sock *sk)
 {
 	struct xdctcp *ca = inet_csk_ca(sk);

@@ -70,10 +70,37 @@ static __always_inline void dctcp_info_remove(struct sock *sk)
 	bpf_map_delete_elem(&dctcp_info, &flow);
 }
 
-/* Has the alpha window moved on since @next_seq was its end? */
-static __always_inline bool dctcp_window_ended(struct sock *sk, u32 next_seq)
+/*
+ * What the record publishes of a window, taken before an ACK and compared
+ * after it.  A window that ends moves at least one of them: next_seq if
+ * anything new was sent, old_delivered if anything was delivered, alpha
+ * if it decayed; one that moves none leaves the record as it was.
+ */
+struct dctcp_window_mark {
+	u32 next_seq;
+	u32 old_delivered;
+	u32 alpha_1024;
+};
+
+static __always_inline void dctcp_window_mark(struct sock *sk,
+					      struct dctcp_window_mark *m)
 {
-	return dctcp_base(sk)->next_seq != next_seq;
+	const struct dctcp_base *ca = dctcp_base(sk);
+
+	m->next_seq = ca->next_seq;
+	m->old_delivered = ca->old_delivered;
+	m->alpha_1024 = ca->alpha_1024;
+}
+
+/* Has an alpha window ended since @m was taken? */
+static __always_inline bool dctcp_window_ended(struct sock *sk,
+					       const struct dctcp_window_mark *m)
+{
+	const struct dctcp_base *ca = dctcp_base(sk);
+
+	return ca->next_seq != m->next_seq ||
+	       ca->old_delivered != m->old_delivered ||
+	       ca->alpha_1024 != m->alpha_1024;
 }
 
 #endif /* _DCTCP_INFO_BPF_H */

@@ -45,10 +45,11 @@ void BPF_PROG(bpf_tdctcp_release, struct sock *sk)
 SEC("struct_ops/bpf_tdctcp_in_ack_event")
 void BPF_PROG(bpf_tdctcp_in_ack_event, struct sock *sk, u32 flags)
 {
-	u32 next_seq = dctcp_base(sk)->next_seq;
+	struct dctcp_window_mark mark;
 
+	dctcp_window_mark(sk, &mark);
 	tdctcp_in_ack_event(sk, flags);
-	if (dctcp_window_ended(sk, next_seq))
+	if (dctcp_window_ended(sk, &mark))
 		dctcp_info_publish(sk);
 }
 

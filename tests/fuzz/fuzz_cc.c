@@ -150,17 +150,15 @@ static void param_event(struct cursor *c)
 
 static void ack_window(struct cursor *c)
 {
-	struct ack_sample s;
 	u8 n = next_u8(c), ce = next_u8(c);
 	u32 rtt = next_u32(c);
-
-	s.pkts_acked = n;
 	/* mostly plausible RTTs, sometimes anything, sometimes no sample */
-	s.rtt_us = rtt & 0x80000000 ? -1 : (s32)(rtt & (rtt & 0x40000000 ? 0x7fffffff : 0x3ffff));
-	s.in_flight = 0;
+	s32 rtt_us = rtt & 0x80000000 ? -1 :
+		     (s32)(rtt & (rtt & 0x40000000 ? 0x7fffffff : 0x3ffff));
+
 	tp->is_cwnd_limited = ce & 1;
-	if (ops()->pkts_acked)
-		ops()->pkts_acked(sk, &s);
+	/* the sample's segment saw the window's n delivered (0 too) */
+	kstub_pkts_acked(sk, n, rtt_us, n);
 	tp->snd_nxt += (u32)n * tp->mss_cache;
 	tp->snd_una = tp->snd_nxt;
 	tp->delivered += n;

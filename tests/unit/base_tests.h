@@ -65,6 +65,37 @@ static u32 rnd(u32 n)
 	return n ? (u32)(rng_state % n) : (u32)rng_state;
 }
 
+/*
+ * The model of restart_backoff for the property tests: the window a
+ * message that starts in the Open state gets in @mode, after a last
+ * message that delivered @delivered packets, @signalled of them marked or
+ * retransmitted, with alpha @alpha.  False when it takes no cut.
+ */
+static bool model_restart(u32 mode, unsigned int alpha, u32 cwnd,
+			  u32 delivered, u32 signalled, u32 *target)
+{
+	unsigned __int128 cut;
+
+	if (!delivered)				/* the first message */
+		return false;
+	if (mode == 1 && alpha)
+		cut = (unsigned __int128)cwnd * alpha / 2048;
+	else if (mode == 2 && signalled)
+		cut = (unsigned __int128)cwnd * min(signalled, delivered) /
+		      (2ULL * delivered);
+	else
+		return false;
+	*target = cut + 2 > cwnd ? 2 : cwnd - (u32)cut;
+	return true;
+}
+
+/* ssthresh after a restart cut to @target: not below one slow start regains */
+static u32 model_restart_ssthresh(u32 cwnd, u32 ssthresh, u32 target)
+{
+	return cwnd >= ssthresh || ssthresh >= TCP_INFINITE_SSTHRESH ?
+	       target : ssthresh;
+}
+
 static int param_write(const char *name, const char *val)
 {
 	const struct kernel_param *kp = kstub_param(name);
@@ -334,18 +365,17 @@ TEST(base_rto_halves_once)
 }
 
 /*
- * restart_backoff: a message starting with nothing in flight first takes a
- * DCTCP cut, in congestion avoidance: by alpha/2 (1), or by half the
+ * restart_backoff: a message starting with nothing outstanding first takes
+ * a DCTCP cut, in congestion avoidance: by alpha/2 (1), or by half the
  * fraction of the last message marked or retransmitted (2, none after a
  * message with neither), ending slow start even where the floor leaves
- * cwnd as it was; off,
- * or with data in flight, the window is left alone
+ * cwnd as it was; off, or with data in flight, the window is left alone
  */
 TEST(base_restart_backoff)
 {
 	setup()->alpha_1024 = 512;
 	tp->snd_cwnd = 40;
-	tp->snd_ssthresh = 0x7fffffff;		/* slow start */
+	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;	/* slow start */
 	window(20, 10);
 	dctcp_base(sk)->alpha_1024 = 512;
 	EXPECT_TRUE(kstub_tx_start(sk));
@@ -361,12 +391,14 @@ TEST(base_restart_backoff)
 	EXPECT_TRUE(!kstub_tx_start(sk));		/* in flight: no event */
 	EXPECT_EQ(tp->snd_cwnd, 30);
 	tp->packets_out = 0;
+	window(20, 0);
 	dctcp_base(sk)->alpha_1024 = 0;
-	tp->snd_ssthresh = 0x7fffffff;
+	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(tp->snd_cwnd, 30);			/* alpha 0: untouched */
-	EXPECT_EQ(tp->snd_ssthresh, 0x7fffffff);	/* still in slow start */
+	EXPECT_EQ(tp->snd_ssthresh, TCP_INFINITE_SSTHRESH);	/* slow start */
 	tp->snd_cwnd = 2;
+	window(2, 2);
 	dctcp_base(sk)->alpha_1024 = DCTCP_ONE;
 	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(tp->snd_cwnd, 2);			/* at the floor: no cut, */
@@ -405,20 +437,196 @@ TEST(base_restart_backoff)
 	window(2, 2);
 	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(tp->snd_cwnd, 2);			/* never below the floor */
-	tp->snd_ssthresh = 0x7fffffff;
+	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	window(2, 2);
 	EXPECT_TRUE(kstub_tx_start(sk));
 	EXPECT_EQ(tp->snd_cwnd, 2);
 	EXPECT_EQ(tp->snd_ssthresh, 2);		/* congestion avoidance */
-	tp->snd_ssthresh = 0x7fffffff;
+	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	window(2, 0);
 	EXPECT_TRUE(kstub_tx_start(sk));
-	EXPECT_EQ(tp->snd_ssthresh, 0x7fffffff);	/* clean: slow start kept */
+	EXPECT_EQ(tp->snd_ssthresh, TCP_INFINITE_SSTHRESH);	/* clean */
+	/* at a window of 1 (after a timeout), the floor raises nothing */
+	tp->snd_cwnd = 1;
+	window(2, 2);
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 1);
 	EXPECT_EQ(dctcp_restart_window(100, 1, 1), 50);
 	EXPECT_EQ(dctcp_restart_window(100, 1, 1000), 100);	/* rounds down */
 	EXPECT_EQ(dctcp_restart_window(100, 3, 0), 2);	/* no division by 0 */
 	EXPECT_EQ(param_write("restart_backoff", "3"), -EINVAL);
 	EXPECT_EQ(param_read("restart_backoff"), 2);
+	EXPECT_EQ(param_write("restart_backoff", "0"), 0);
+}
+
+/* A message that marks half its packets, on a connection in avoidance */
+static void marked_message(u32 cwnd)
+{
+	tp->snd_cwnd = cwnd;
+	tp->snd_ssthresh = cwnd;
+	window(cwnd, cwnd / 2);
+	dctcp_base(sk)->alpha_1024 = 512;
+}
+
+/*
+ * A retransmission timeout marks the whole window lost: nothing counts as
+ * in flight, so the core raises TX_START for each retransmission that goes
+ * out with nothing else in flight.  That is the same message, recovering:
+ * in either mode ssthresh stays what the loss response set (40 -> 20), the
+ * window and the undo state too, while the retransmissions are ACKed and
+ * after; the next message is cut from the window slow start regained, and
+ * ssthresh stays the loss response's while slow start regains it.
+ */
+TEST(base_restart_backoff_leaves_the_timeout_response)
+{
+	static const char *const modes[] = { "1", "2" };
+	unsigned int i, k;
+
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(param_write("restart_backoff", modes[i]), 0);
+		setup();
+		marked_message(40);
+		EXPECT_TRUE(kstub_tx_start(sk));	/* cut: 40 -> 30 */
+		tp->snd_cwnd = 40;
+		tp->packets_out = 40;
+		tp->snd_nxt += 40 * MSS;
+		kstub_enter_loss(sk);
+		EXPECT_EQ(tp->snd_ssthresh, 20);
+		EXPECT_EQ(tp->snd_cwnd, 1);
+		tp->is_cwnd_limited = 1;
+		for (k = 0; k < 6; k++) {
+			/* a retransmission: the core raises the event */
+			EXPECT_TRUE(kstub_tx_start(sk));
+			EXPECT_EQ(tp->snd_ssthresh, 20);
+			EXPECT_EQ(tp->snd_cwnd, 1 + k);
+			/* ... and its ACK: one more segment delivered */
+			tp->snd_una += MSS;
+			tp->packets_out--;
+			tp->lost_out--;
+			tp->delivered++;
+			tp->total_retrans++;
+			MODULE_OPS.in_ack_event(sk, 0);
+			MODULE_OPS.cong_avoid(sk, 0, 1);
+		}
+		EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 40);
+		/* the rest acknowledged: back to Open, still the loss response */
+		tp->snd_una = tp->snd_nxt;
+		tp->delivered += tp->packets_out;
+		tp->total_retrans += tp->packets_out;	/* all retransmitted */
+		tp->packets_out = tp->lost_out = 0;
+		MODULE_OPS.in_ack_event(sk, 0);
+		kstub_set_ca_state(sk, TCP_CA_Open);
+		EXPECT_EQ(tp->snd_ssthresh, 20);
+		EXPECT_EQ(tp->snd_cwnd, 7);
+		/* the next message: cut, but slow start still regains 20 */
+		dctcp_base(sk)->alpha_1024 = DCTCP_ONE;
+		EXPECT_TRUE(kstub_tx_start(sk));
+		EXPECT_EQ(tp->snd_cwnd, 4);		/* alpha 1, or F = 1 */
+		EXPECT_EQ(tp->snd_ssthresh, 20);
+		EXPECT_EQ(kstub_warnings, 0);
+	}
+	EXPECT_EQ(param_write("restart_backoff", "0"), 0);
+}
+
+/*
+ * In fast recovery, or in CWR, a send with nothing in flight (everything
+ * outstanding SACKed or lost, or everything delivered while the ECN
+ * reduction is held until an ACK passes high_seq) takes no restart cut:
+ * ssthresh, cwnd and the window undo restores are the response's.
+ */
+TEST(base_restart_backoff_not_in_a_reduction)
+{
+	static const char *const modes[] = { "1", "2" };
+	unsigned int i;
+	u32 cut;
+
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(param_write("restart_backoff", modes[i]), 0);
+		setup();
+		marked_message(40);
+		tp->packets_out = 20;
+		tp->snd_nxt += 20 * MSS;
+		kstub_enter_recovery(sk);
+		EXPECT_EQ(tp->snd_ssthresh, 20);
+		tp->lost_out = 5;
+		tp->sacked_out = 15;
+		EXPECT_TRUE(kstub_tx_start(sk));
+		EXPECT_EQ(tp->snd_ssthresh, 20);
+		EXPECT_EQ(tp->snd_cwnd, 40);
+		tp->snd_cwnd = 20;
+		EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 40);
+
+		setup();
+		marked_message(40);
+		kstub_enter_cwr(sk);
+		cut = tp->snd_ssthresh;
+		EXPECT_TRUE(cut < 40);
+		window(40, 20);
+		EXPECT_TRUE(kstub_tx_start(sk));	/* all delivered, still CWR */
+		EXPECT_EQ(tp->snd_ssthresh, cut);
+		EXPECT_EQ(tp->snd_cwnd, 40);
+		EXPECT_EQ(MODULE_OPS.undo_cwnd(sk), 40);
+		/* the reduction over, the next message is cut */
+		kstub_set_ca_state(sk, TCP_CA_Open);
+		window(10, 5);
+		EXPECT_TRUE(kstub_tx_start(sk));
+		EXPECT_TRUE(tp->snd_cwnd < 40);
+	}
+	EXPECT_EQ(param_write("restart_backoff", "0"), 0);
+}
+
+/*
+ * A new connection's first message is not cut: alpha is only its initial
+ * value, and no message has been delivered to judge by.  SYN
+ * retransmissions belong to no message.
+ */
+TEST(base_restart_backoff_spares_the_first_message)
+{
+	static const char *const modes[] = { "1", "2" };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(param_write("restart_backoff", modes[i]), 0);
+		tp = kstub_sock();
+		sk = &tp->icsk.sk;
+		tp->icsk.icsk_ca_ops = &MODULE_OPS;
+		tp->total_retrans = 3;			/* the SYN, three times */
+		tp->delivered = 1;			/* the SYN, acknowledged */
+		MODULE_OPS.init(sk);
+		dctcp_base(sk)->alpha_1024 = DCTCP_ONE;
+		EXPECT_TRUE(kstub_tx_start(sk));
+		EXPECT_EQ(tp->snd_cwnd, 10);		/* the initial window */
+		EXPECT_EQ(tp->snd_ssthresh, TCP_INFINITE_SSTHRESH);
+		window(20, 0);				/* a clean first message */
+		dctcp_base(sk)->alpha_1024 = 0;
+		tp->snd_cwnd = 40;
+		EXPECT_TRUE(kstub_tx_start(sk));
+		EXPECT_EQ(tp->snd_cwnd, 40);
+		EXPECT_EQ(tp->snd_ssthresh, TCP_INFINITE_SSTHRESH);
+	}
+	EXPECT_EQ(param_write("restart_backoff", "0"), 0);
+}
+
+/*
+ * In avoidance, ssthresh follows the cut; while slow start regains the
+ * ssthresh of an earlier response, only cwnd is cut
+ */
+TEST(base_restart_backoff_ssthresh)
+{
+	EXPECT_EQ(param_write("restart_backoff", "2"), 0);
+	setup();
+	tp->snd_cwnd = 30;
+	tp->snd_ssthresh = 20;
+	window(20, 20);
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 15);
+	EXPECT_EQ(tp->snd_ssthresh, 15);
+	tp->snd_cwnd = 10;
+	tp->snd_ssthresh = 20;
+	window(20, 20);
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 5);
+	EXPECT_EQ(tp->snd_ssthresh, 20);
 	EXPECT_EQ(param_write("restart_backoff", "0"), 0);
 }
 

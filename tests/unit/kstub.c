@@ -351,6 +351,23 @@ bool kstub_tx_start(struct sock *sk)
 }
 
 unsigned int kstub_warnings;
+unsigned int kstub_lock_errors;
+
+void kstub_pkts_acked(struct sock *sk, u32 pkts, s32 rtt_us, u32 inflight)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct ack_sample sample = {
+		.pkts_acked = pkts,
+		.rtt_us = rtt_us,
+		.in_flight = inflight * tp->mss_cache,
+	};
+
+	/* tcp_update_rtt_min(): a zero RTT counts as a jiffy (HZ 250) */
+	if (rtt_us >= 0 && (u32)(rtt_us ? rtt_us : 4000) < tcp_min_rtt(tp))
+		tp->rtt_min.s[0].v = rtt_us ? (u32)rtt_us : 4000;
+	if (inet_csk(sk)->icsk_ca_ops->pkts_acked)
+		inet_csk(sk)->icsk_ca_ops->pkts_acked(sk, &sample);
+}
 
 void kstub_warn(const char *file, int line, const char *cond)
 {
@@ -455,6 +472,7 @@ struct tcp_sock *kstub_sock(void)
 	tp.mss_cache = 1448;
 	tp.snd_una = 1000;
 	tp.snd_nxt = 1000;
+	tp.rtt_min.s[0].v = ~0U;		/* tcp_init_sock(): no sample */
 	kstub_nr_acks = 0;
 	kstub_warnings = 0;
 	return &tp;

@@ -54,13 +54,27 @@ static struct tdctcp fresh(void)
 	return ca;
 }
 
-/* One decision on @ca for a window whose RTT sample is @rtt_us */
+/*
+ * An RTT sample as pkts_acked passes it: the kernel's windowed minimum,
+ * never expiring here, already holds it; @inflight segments were
+ * delivered while the sampled one was out
+ */
+static void sample_in(struct tdctcp *ca, s32 rtt_us, u32 inflight)
+{
+	u32 kernel_min = ca->min_rtt_us ? ca->min_rtt_us : ~0U;
+
+	if (rtt_us >= 0)
+		kernel_min = min(kernel_min, (u32)rtt_us);
+	tdctcp_rtt_sample(ca, rtt_us, kernel_min, inflight);
+}
+
+/* One decision on @ca for a window whose RTT sample is @rtt_us, cwnd in flight */
 static enum tdctcp_case decide(struct tdctcp *ca, s32 rtt_us, u32 alpha,
 			       u32 cwnd, u32 *target)
 {
 	struct tdctcp_params p = defaults();
 
-	tdctcp_rtt_sample(ca, rtt_us);
+	sample_in(ca, rtt_us, cwnd);
 	return tdctcp_decide(ca, alpha, cwnd, ~0U, &p, target);
 }
 
@@ -340,17 +354,17 @@ TEST(tdctcp_negative_rtt_ignored)
 {
 	struct tdctcp ca = fresh();
 
-	tdctcp_rtt_sample(&ca, -1);
+	sample_in(&ca, -1, 10);
 	EXPECT_EQ(ca.sampled, 0);
 	EXPECT_EQ(ca.min_rtt_us, 0);
-	tdctcp_rtt_sample(&ca, 300);
-	tdctcp_rtt_sample(&ca, -1);
+	sample_in(&ca, 300, 10);
+	sample_in(&ca, -1, 10);
 	EXPECT_EQ(ca.new_rtt_us, 300);
-	tdctcp_rtt_sample(&ca, 200);
-	tdctcp_rtt_sample(&ca, 900);
+	sample_in(&ca, 200, 10);
+	sample_in(&ca, 900, 10);
 	EXPECT_EQ(ca.new_rtt_us, 900);		/* the latest */
 	EXPECT_EQ(ca.min_rtt_us, 200);		/* the smallest */
-	tdctcp_rtt_sample(&ca, 0);
+	sample_in(&ca, 0, 10);
 	EXPECT_EQ(ca.min_rtt_us, 1);		/* never zero: a divisor */
 }
 
@@ -388,11 +402,11 @@ TEST(tdctcp_floor_and_clamp)
 	struct tdctcp ca = fresh();
 	u32 w;
 
-	tdctcp_rtt_sample(&ca, 1000);
+	sample_in(&ca, 1000, 10);
 	EXPECT_EQ(tdctcp_decide(&ca, 0, 50, 50, &p, &w), TDCTCP_CLEAR);
 	EXPECT_EQ(w, 50);			/* clamp */
 	ca = fresh();
-	tdctcp_rtt_sample(&ca, 60000);
+	sample_in(&ca, 60000, 10);
 	EXPECT_EQ(tdctcp_decide(&ca, 1024, 3, ~0U, &p, &w), TDCTCP_SEVERE);
 	EXPECT_EQ(w, 2);			/* 3 / 2 = 1, floored */
 	ca = fresh();
@@ -450,12 +464,13 @@ static struct tdctcp *ca_of(struct sock *s)
 	return inet_csk_ca(s);
 }
 
-/* Through the socket hooks: one decision per window with an RTT sample */
+/*
+ * Through the socket hooks: one decision per window with an RTT sample,
+ * whose segment saw the window's @n delivered while it was out
+ */
 static void ack_window(u32 n, u32 ce, s32 rtt_us)
 {
-	struct ack_sample s = { .pkts_acked = n, .rtt_us = rtt_us };
-
-	MODULE_OPS.pkts_acked(sk, &s);
+	kstub_pkts_acked(sk, n, rtt_us, n);
 	window(n, ce);
 }
 
@@ -612,14 +627,14 @@ TEST(tdctcp_auto_thresholds_deferred_cut)
 	tp->snd_cwnd = 100;
 	tp->snd_ssthresh = 10;
 	dctcp_base(sk)->alpha_1024 = 0;
-	ack_window(10, 0, 1000);		/* minRTT 1 ms: (1) */
+	ack_window(100, 0, 1000);		/* minRTT 1 ms: (1) */
 	dctcp_base(sk)->alpha_1024 = 0;
-	ack_window(10, 0, 2000);		/* (2): 100 -> 90, deferred */
+	ack_window(100, 0, 2000);		/* (2): 100 -> 90, deferred */
 	EXPECT_EQ(ev.tcase, TDCTCP_SLOW);
 	EXPECT_EQ(ev.cwnd_after, 90);
 	/*
-	 * At the ECE the window is 200: a T_high recomputed from it would
-	 * be 1100 us; the decision's 1200 us gives 200 * 0.9 = 180.
+	 * At the ECE the window is 200: the decision's T_high, 1200 us,
+	 * gives 200 * 0.9 = 180; the fixed T_high (50 ms) would cut nothing.
 	 */
 	tp->snd_cwnd = 200;
 	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 180);
@@ -741,35 +756,212 @@ TEST(tdctcp_direct_decrease_option)
 	EXPECT_EQ(param_write("direct_decrease", "0"), 0);
 }
 
+/*
+ * Outside the Open state a direct cut waits as any decrease does: in
+ * recovery the loss response owns cwnd and ssthresh
+ */
+TEST(tdctcp_direct_decrease_only_when_open)
+{
+	EXPECT_EQ(param_write("direct_decrease", "1"), 0);
+	setup();
+	tp->snd_cwnd = 80;
+	tp->snd_ssthresh = 10;
+	tp->icsk.icsk_ca_state = TCP_CA_Recovery;
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 100000);		/* (2), in recovery */
+	EXPECT_EQ(ev.tcase, TDCTCP_SLOW);
+	EXPECT_EQ(tp->snd_cwnd, 80);
+	EXPECT_EQ(tp->snd_ssthresh, 10);
+	EXPECT_EQ(ca_of(sk)->pending_case, TDCTCP_SLOW);
+	EXPECT_EQ(param_write("direct_decrease", "0"), 0);
+}
+
+/*
+ * The deferred cut of (2) uses the RTT its decision saw (prev_rtt_us), not
+ * a sample taken since: 100 ms then, 60 ms at the ECE.
+ *   decision's:  100 * (1 - 1/4 * (1 - 50/100))  = 87.5 -> 88 of 100
+ *   a later one: 100 * (1 - 1/4 * (1 - 50/60))   = 95.8
+ */
+TEST(tdctcp_deferred_cut_uses_the_decisions_rtt)
+{
+	setup();
+	tp->snd_cwnd = 100;
+	tp->snd_ssthresh = 10;
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(10, 0, 100000);		/* (2), deferred */
+	EXPECT_EQ(ev.tcase, TDCTCP_SLOW);
+	kstub_pkts_acked(sk, 1, 60000, 10);	/* mid-window: no decision */
+	EXPECT_EQ(ca_of(sk)->new_rtt_us, 60000);
+	EXPECT_EQ(MODULE_OPS.ssthresh(sk), 88);
+}
+
+/*
+ * A restart cut (restart_backoff) answers for the decrease pending: the
+ * next ECE cuts as DCTCP from the restarted window, not (6)'s half again.
+ * alpha 1/4 (heavy), RTT above T_high: (6) pending; restart by alpha/2:
+ * 100 -> 88; the ECE: (8), 88 * (1 - 1/8) = 77 (with (6) still pending: 44)
+ */
+TEST(tdctcp_restart_cut_clears_the_pending_decrease)
+{
+	EXPECT_EQ(param_write("restart_backoff", "1"), 0);
+	setup();
+	tp->snd_cwnd = 100;
+	tp->snd_ssthresh = 10;
+	ack_window(10, 0, 60000);
+	dctcp_base(sk)->alpha_1024 = 256;
+	ack_window(10, 0, 60000);
+	EXPECT_EQ(ev.tcase, TDCTCP_SEVERE);
+	EXPECT_EQ(ca_of(sk)->pending_case, TDCTCP_SEVERE);
+	dctcp_base(sk)->alpha_1024 = 256;
+	EXPECT_TRUE(kstub_tx_start(sk));
+	EXPECT_EQ(tp->snd_cwnd, 88);
+	EXPECT_EQ(ca_of(sk)->pending_case, TDCTCP_NONE);
+	kstub_enter_cwr(sk);
+	EXPECT_EQ(tp->snd_ssthresh, 77);
+	EXPECT_EQ(param_write("restart_backoff", "0"), 0);
+}
+
+/* Not cwnd-limited (application-limited): no growth, slow start or not */
+TEST(tdctcp_no_growth_unless_cwnd_limited)
+{
+	setup();
+	tp->snd_cwnd = 10;
+	tp->snd_ssthresh = 100;
+	tp->is_cwnd_limited = 0;
+	tp->max_packets_out = 4;		/* cwnd >= 2 * what went out */
+	MODULE_OPS.cong_avoid(sk, 0, 5);
+	EXPECT_EQ(tp->snd_cwnd, 10);
+	tp->snd_ssthresh = 5;
+	MODULE_OPS.cong_avoid(sk, 0, 50);
+	EXPECT_EQ(tp->snd_cwnd, 10);
+	tp->is_cwnd_limited = 1;
+	MODULE_OPS.cong_avoid(sk, 0, 10);
+	EXPECT_EQ(tp->snd_cwnd, 11);
+}
+
+/*
+ * minRTT is the kernel's windowed minimum: after a route change to a
+ * longer path the old minimum expires (net.ipv4.tcp_min_rtt_wlen) and the
+ * new path's RTT is base RTT, not queueing.  Modelled here by what
+ * tcp_min_rtt() returns before and after the expiry.
+ */
+TEST(tdctcp_auto_thresholds_follow_a_longer_path)
+{
+	EXPECT_EQ(param_write("auto_thresholds", "1"), 0);
+	setup();
+	tp->snd_cwnd = 100;
+	tp->snd_ssthresh = 10;
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(100, 0, 1000);		/* 1 ms path */
+	EXPECT_EQ(ev.tcase, TDCTCP_CLEAR);
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(100, 0, 5000);		/* rerouted: 5 ms, read as queue */
+	EXPECT_EQ(ev.tcase, TDCTCP_SLOW);
+	EXPECT_EQ(ev.min_rtt_us, 1000);
+	tp->rtt_min.s[0].v = 5000;		/* the 1 ms minimum expired */
+	dctcp_base(sk)->alpha_1024 = 0;
+	ack_window(100, 0, 5000);
+	EXPECT_EQ(ev.min_rtt_us, 5000);
+	EXPECT_TRUE(ev.tcase == TDCTCP_CLEAR || ev.tcase == TDCTCP_EASING);
+	param_write("auto_thresholds", "0");
+}
+
+/*
+ * The thresholds follow what was in flight, not cwnd: an application-
+ * limited flow with cwnd 1000 and 10 segments out, at 1.2 ms over a 1 ms
+ * path, has 10 * 0.2 / 1.2 = 1.7 of its own segments queued: clear (1).
+ * By cwnd it would be 167 queued: (2).
+ */
+TEST(tdctcp_auto_thresholds_follow_what_is_in_flight)
+{
+	struct tdctcp ca = fresh();
+	struct tdctcp_params p;
+	u32 w;
+
+	EXPECT_EQ(param_write("auto_thresholds", "1"), 0);
+	p = defaults();
+	sample_in(&ca, 1000, 10);
+	EXPECT_EQ(tdctcp_decide(&ca, 0, 1000, ~0U, &p, &w), TDCTCP_CLEAR);
+	p = defaults();
+	sample_in(&ca, 1200, 10);
+	EXPECT_EQ(tdctcp_decide(&ca, 0, 1000, ~0U, &p, &w), TDCTCP_CLEAR);
+	EXPECT_EQ(p.t_low_us, 1000 + 2 * 1200 / 10);
+	EXPECT_EQ(p.t_high_us, 1000 + 10 * 1200 / 10);
+	/* the same RTT with the whole window out: congested */
+	p = defaults();
+	sample_in(&ca, 1200, 1000);
+	EXPECT_EQ(tdctcp_decide(&ca, 0, 1000, ~0U, &p, &w), TDCTCP_SLOW);
+	/* through pkts_acked: in_flight is bytes, in segments of mss_cache */
+	setup();
+	kstub_pkts_acked(sk, 1, 1200, 37);
+	EXPECT_EQ(ca_of(sk)->new_inflight, 37);
+	kstub_pkts_acked(sk, 1, 1200, 0);
+	EXPECT_EQ(ca_of(sk)->new_inflight, 1);	/* never a zero divisor */
+	param_write("auto_thresholds", "0");
+}
+
+/* minRTT is the kernel's minimum, bounded by the sample, and never 0 */
+TEST(tdctcp_min_rtt_is_the_kernels)
+{
+	struct tdctcp ca = fresh();
+
+	tdctcp_rtt_sample(&ca, 900, 700, 10);
+	EXPECT_EQ(ca.min_rtt_us, 700);
+	tdctcp_rtt_sample(&ca, 500, 700, 10);	/* a sample below it */
+	EXPECT_EQ(ca.min_rtt_us, 500);
+	tdctcp_rtt_sample(&ca, 800, 800, 10);	/* the minimum moved up */
+	EXPECT_EQ(ca.min_rtt_us, 800);
+	tdctcp_rtt_sample(&ca, 0, 4000, 10);
+	EXPECT_EQ(ca.min_rtt_us, 1);
+	tdctcp_rtt_sample(&ca, 300, ~0U, 10);	/* none in the kernel yet */
+	EXPECT_EQ(ca.min_rtt_us, 300);
+}
+
+/* What case_count shows for case @c (1-8), or -1 */
+static long shown(int c)
+{
+	struct seq_file m = { .count = 0 };
+	char want[8];
+	const char *at;
+
+	tdctcp_case_count_show(&m, NULL);
+	snprintf(want, sizeof(want), "%d ", c);
+	for (at = m.buf; at && *at; at = strchr(at, '\n'), at = at ? at + 1 : NULL)
+		if (!strncmp(at, want, strlen(want)))
+			return strtol(at + strlen(want), NULL, 10);
+	return -1;
+}
+
 /* debugfs counters: one count per decision, listed by case; 0 resets */
 TEST(tdctcp_case_counters_read_and_reset)
 {
-	struct seq_file m = { .count = 0 };
 	long before[TDCTCP_NR_CASES];
 	int i;
 
 	for (i = 0; i < TDCTCP_NR_CASES; i++)
-		before[i] = atomic_long_read(&tdctcp_case_count[i]);
+		before[i] = shown(i + 1);
 	setup();
 	tp->snd_ssthresh = 10;
 	dctcp_base(sk)->alpha_1024 = 0;
 	ack_window(10, 0, 1000);		/* (1) */
 	ack_window(10, 0, 1000);		/* (1) */
 	ack_window(10, 0, 60000);		/* (2) */
-	EXPECT_EQ(atomic_long_read(&tdctcp_case_count[0]) - before[0], 2);
-	EXPECT_EQ(atomic_long_read(&tdctcp_case_count[1]) - before[1], 1);
+	EXPECT_EQ(shown(1) - before[0], 2);
+	EXPECT_EQ(shown(2) - before[1], 1);
 	for (i = 2; i < TDCTCP_NR_CASES; i++)
-		EXPECT_EQ(atomic_long_read(&tdctcp_case_count[i]), before[i]);
+		EXPECT_EQ(shown(i + 1), before[i]);
 
-	tdctcp_case_count_show(&m, NULL);
-	EXPECT_TRUE(!strncmp(m.buf, "1 ", 2));
-	EXPECT_TRUE(strstr(m.buf, "\n8 ") != NULL);
 	EXPECT_EQ(tdctcp_case_count_write(NULL, "5", 1, NULL), -EINVAL);
 	EXPECT_EQ(tdctcp_case_count_write(NULL, "x", 1, NULL), -EINVAL);
-	EXPECT_TRUE(atomic_long_read(&tdctcp_case_count[0]) > 0);
+	EXPECT_TRUE(shown(1) > 0);
 	EXPECT_EQ(tdctcp_case_count_write(NULL, "0\n", 2, NULL), 2);
 	for (i = 0; i < TDCTCP_NR_CASES; i++)
-		EXPECT_EQ(atomic_long_read(&tdctcp_case_count[i]), 0);
+		EXPECT_EQ(shown(i + 1), 0);
+	/* counting goes on from the reset */
+	ack_window(10, 0, 60000);		/* (2) */
+	EXPECT_EQ(shown(2), 1);
+	EXPECT_EQ(shown(1), 0);
+	EXPECT_EQ(kstub_lock_errors, 0);
 }
 
 /* The trace event carries the decision's inputs and result */
@@ -800,19 +992,21 @@ TEST(tdctcp_trace_event_fields)
  */
 struct tmodel {
 	unsigned int alpha;
-	u32 min_rtt, prev_rtt;
+	u32 kernel_min, min_rtt, prev_rtt;	/* kernel_min: ~0U before any */
 	double rtt_diff_us;
 	bool decided;
+	u32 msg_delivered, msg_ce, msg_retrans;	/* when the message began */
 	unsigned int easing;
 	enum tdctcp_case pending;
 	u32 loss_cwnd;
 };
 
-/* minRTT + pkts segments at cwnd per rtt, as auto_thresholds defines it */
-static double model_threshold(const struct tmodel *m, u32 rtt, u32 cwnd,
+/* minRTT + pkts segments at inflight per rtt, as auto_thresholds defines it */
+static double model_threshold(const struct tmodel *m, u32 rtt, u32 inflight,
 			      unsigned int pkts)
 {
-	return fmin(m->min_rtt + floor((double)pkts * rtt / (cwnd ? cwnd : 1)),
+	return fmin(m->min_rtt +
+		    floor((double)pkts * rtt / (inflight ? inflight : 1)),
 		    (double)U32_MAX);
 }
 
@@ -855,7 +1049,11 @@ static bool model_window(enum tdctcp_case c, u32 cwnd, unsigned int alpha,
  *   [2, max(min(cwnd, clamp), 2)];
  *   ssthresh at an ECE is the pending case's window on the current cwnd,
  *   (8) when nothing is pending; a loss halves and clears what was pending;
- *   undo returns the window before the last reduction; no kernel warning.
+ *   undo returns the window before the last reduction; no kernel warning;
+ *   a send with nothing in flight (restart_backoff in any mode) cuts
+ *   exactly as the mode says, and only when it starts a message in the
+ *   Open state after one that delivered something: never after a
+ *   timeout's retransmission, nor in CWR or Loss.
  */
 TEST(tdctcp_property_random_events)
 {
@@ -864,13 +1062,14 @@ TEST(tdctcp_property_random_events)
 	static const u32 cwnds[] = { 1, 2, 3, 0x7fff0000 };
 	unsigned int i, bad = 0, np = kstub_nr_params();
 	unsigned int saved[32];
-	struct tmodel m = { .alpha = 1024, .pending = TDCTCP_NONE };
+	struct tmodel m = { .alpha = 1024, .kernel_min = ~0U,
+			    .pending = TDCTCP_NONE };
 	struct dctcp_base *ca = setup();
 
 	for (i = 0; i < np; i++)
 		saved[i] = *kstub_param_value(kstub_param_at(i));
 	for (i = 0; i < 300000 && !bad; i++) {
-		u32 e = rnd(12), v, want;
+		u32 e = rnd(13), v, want;
 
 		ev.count = 0;
 		switch (e) {
@@ -892,17 +1091,18 @@ TEST(tdctcp_property_random_events)
 			}
 			bad += ev.count != 1;
 			c = (enum tdctcp_case)ev.tcase;
-			m.min_rtt = m.min_rtt ? min(m.min_rtt, max(r_us, 1U)) :
-						max(r_us, 1U);
+			/* the kernel's minimum counts 0 as a jiffy */
+			m.kernel_min = min(m.kernel_min, r_us ? r_us : 4000U);
+			m.min_rtt = max(min(m.kernel_min, r_us), 1U);
 			m.rtt_diff_us += (param_read("beta") / 1024.0) *
 					 ((m.decided ? (double)r_us - m.prev_rtt : 0) -
 					  m.rtt_diff_us);
 			m.prev_rtt = r_us;
 			m.decided = true;
 			if (param_read("auto_thresholds")) {
-				t_low = (u32)model_threshold(&m, r_us, cwnd,
+				t_low = (u32)model_threshold(&m, r_us, n,
 							     param_read("auto_low_pkts"));
-				t_high = (u32)model_threshold(&m, r_us, cwnd,
+				t_high = (u32)model_threshold(&m, r_us, n,
 							      param_read("auto_high_pkts"));
 			} else {
 				t_low = param_read("t_low_us");
@@ -1007,6 +1207,43 @@ TEST(tdctcp_property_random_events)
 			tp->snd_cwnd = MODULE_OPS.undo_cwnd(sk);
 			bad += tp->snd_cwnd != v;
 			break;
+		case 12: {	/* a send with nothing in flight */
+			u32 cwnd = tp->snd_cwnd, ssthresh = tp->snd_ssthresh;
+			/* a new message, or a retransmission after a timeout */
+			bool starts = rnd(3), open = rnd(4), cuts;
+			u32 delivered, signalled, target = 0;
+
+			tp->total_retrans += rnd(4) ? 0 : rnd(20);
+			delivered = tp->delivered - m.msg_delivered;
+			signalled = tp->delivered_ce - m.msg_ce +
+				    tp->total_retrans - m.msg_retrans;
+			tp->packets_out = tp->lost_out = starts ? 0 : 1 + rnd(40);
+			tp->icsk.icsk_ca_state = open ? TCP_CA_Open :
+						 rnd(2) ? TCP_CA_CWR : TCP_CA_Loss;
+			if (starts) {
+				m.msg_delivered = tp->delivered;
+				m.msg_ce = tp->delivered_ce;
+				m.msg_retrans = tp->total_retrans;
+			}
+			cuts = starts && open &&
+			       model_restart(param_read("restart_backoff"), m.alpha,
+					     cwnd, delivered, signalled, &target);
+			bad += !kstub_tx_start(sk);
+			if (!cuts) {
+				bad += tp->snd_cwnd != cwnd ||
+				       tp->snd_ssthresh != ssthresh;
+			} else {
+				bad += tp->snd_cwnd != min(target, cwnd);
+				bad += tp->snd_ssthresh !=
+				       model_restart_ssthresh(cwnd, ssthresh, target);
+				if (target < cwnd)
+					m.loss_cwnd = cwnd;
+				m.pending = TDCTCP_NONE;
+			}
+			tp->packets_out = tp->lost_out = 0;
+			tp->icsk.icsk_ca_state = TCP_CA_Open;
+			break;
+		}
 		default:	/* receiver side: a segment with or without CE */
 			tp->rcv_nxt += 1000;
 			MODULE_OPS.cwnd_event(sk, rnd(2) ? CA_EVENT_ECN_IS_CE :

@@ -272,6 +272,7 @@ struct model {
 	unsigned int alpha;	/* 1/1024 */
 	u64 flow_start;
 	u32 loss_cwnd;
+	u32 msg_delivered, msg_ce, msg_retrans;	/* when the message began */
 };
 
 static u32 model_backoff(u32 cwnd, unsigned int alpha, u64 in_flow)
@@ -297,11 +298,12 @@ TEST(xdctcp_property_random_events)
 {
 	static const char *const names[] = {
 		"g", "ns", "nl", "short_bytes", "idle_restart",
+		"restart_backoff",
 	};
 	static const u32 cwnds[] = { 2, 3, 0x7fff0000, 0x7fffffff };
 	struct dctcp_base *ca = setup();
 	struct xdctcp *xca = inet_csk_ca(sk);
-	struct model m = { 1024, 0, 0 };
+	struct model m = { .alpha = 1024 };
 	unsigned int i, bad = 0;
 
 	for (i = 0; i < 200000; i++) {
@@ -343,8 +345,10 @@ TEST(xdctcp_property_random_events)
 			m.loss_cwnd = tp->snd_cwnd;
 			kstub_enter_loss(sk);
 			bad += tp->snd_ssthresh != v || tp->snd_cwnd != 1;
-			/* the retransmission: same flow */
+			/* the retransmission: same flow, no restart cut */
+			tp->total_retrans++;
 			bad += !kstub_tx_start(sk);
+			bad += tp->snd_ssthresh != v || tp->snd_cwnd != 1;
 			/* recovered: everything acknowledged */
 			tp->bytes_acked += (u64)tp->packets_out * MSS;
 			tp->delivered += tp->packets_out;
@@ -361,13 +365,38 @@ TEST(xdctcp_property_random_events)
 			tp->snd_cwnd = MODULE_OPS.undo_cwnd(sk);
 			bad += tp->snd_cwnd != v;
 			break;
-		case 7:		/* idle, then sending again */
-			if (kstub_tx_start(sk) && param_read("idle_restart"))
+		case 7: {	/* idle, then sending again: a new message */
+			u32 cwnd = tp->snd_cwnd, ssthresh = tp->snd_ssthresh;
+			u32 target = 0;
+			bool cuts = tp->icsk.icsk_ca_state == TCP_CA_Open &&
+				    model_restart(param_read("restart_backoff"),
+						  m.alpha, cwnd,
+						  tp->delivered - m.msg_delivered,
+						  tp->delivered_ce - m.msg_ce +
+						  tp->total_retrans - m.msg_retrans,
+						  &target);
+
+			m.msg_delivered = tp->delivered;
+			m.msg_ce = tp->delivered_ce;
+			m.msg_retrans = tp->total_retrans;
+			bad += !kstub_tx_start(sk);
+			if (param_read("idle_restart"))
 				m.flow_start = tp->bytes_acked;
+			if (!cuts) {
+				bad += tp->snd_cwnd != cwnd ||
+				       tp->snd_ssthresh != ssthresh;
+				break;
+			}
+			bad += tp->snd_cwnd != min(target, cwnd);
+			bad += tp->snd_ssthresh !=
+			       model_restart_ssthresh(cwnd, ssthresh, target);
+			if (target < cwnd)
+				m.loss_cwnd = cwnd;
 			break;
+		}
 		case 8:
-			n = rnd(5);
-			v = n == 4 ? rnd(2) : rnd(3) ? rnd(1025) : rnd(0);
+			n = rnd(6);
+			v = n == 5 ? rnd(3) : n == 4 ? rnd(2) : rnd(3) ? rnd(1025) : rnd(0);
 			snprintf(buf, sizeof(buf), "%u", v);
 			param_write(names[n], buf);
 			break;
@@ -390,4 +419,5 @@ TEST(xdctcp_property_random_events)
 	param_write("nl", "1024");
 	param_write("short_bytes", "1000000");
 	param_write("idle_restart", "1");
+	param_write("restart_backoff", "0");
 }

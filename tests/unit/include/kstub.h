@@ -116,23 +116,33 @@ int kstrtouint_from_user(const char __user *s, size_t count,
 			 unsigned int base, unsigned int *res);
 int sysfs_emit(char *buf, const char *fmt, ...);
 
-typedef struct {
-	long counter;
-} atomic_long_t;
+/*
+ * Per-CPU variables, on one CPU: the same source reads and writes them
+ * as the kernel's (this_cpu_inc() here, the sum over CPUs there)
+ */
+#define DEFINE_PER_CPU(type, name)	__typeof__(type) name
+#define this_cpu_inc(x)			((x)++)
+#define per_cpu(var, cpu)		(*((void)(cpu), &(var)))
+#define for_each_possible_cpu(cpu)	for ((cpu) = 0; (cpu) < 1; (cpu)++)
 
-static inline void atomic_long_inc(atomic_long_t *v)
+/* a mutex that records misuse: locked twice or unlocked when free */
+struct mutex {
+	int locked;
+};
+
+#define DEFINE_MUTEX(name)	struct mutex name = { 0 }
+extern unsigned int kstub_lock_errors;
+
+static inline void mutex_lock(struct mutex *m)
 {
-	v->counter++;
+	kstub_lock_errors += m->locked;
+	m->locked = 1;
 }
 
-static inline long atomic_long_read(const atomic_long_t *v)
+static inline void mutex_unlock(struct mutex *m)
 {
-	return v->counter;
-}
-
-static inline void atomic_long_set(atomic_long_t *v, long i)
-{
-	v->counter = i;
+	kstub_lock_errors += !m->locked;
+	m->locked = 0;
 }
 
 /* debugfs and seq_file, enough to call the show and write handlers */
@@ -259,6 +269,16 @@ struct inet_connection_sock {
 #define ICSK_CA_PRIV_SIZE \
 	sizeof(((struct inet_connection_sock *)0)->icsk_ca_priv)
 
+/* include/linux/win_minmax.h */
+struct minmax_sample {
+	u32 t;
+	u32 v;
+};
+
+struct minmax {
+	struct minmax_sample s[3];
+};
+
 struct tcp_sock {
 	struct inet_connection_sock icsk;	/* first, as in the kernel */
 	u32 snd_una;
@@ -280,6 +300,7 @@ struct tcp_sock {
 	u32 retrans_out;
 	u32 mss_cache;
 	u32 max_packets_out;
+	struct minmax rtt_min;		/* ~0U until the first sample */
 	u64 bytes_acked;
 	u8 ecn_flags;
 	u8 is_cwnd_limited;
@@ -329,6 +350,19 @@ static inline u32 tcp_packets_in_flight(const struct tcp_sock *tp)
 	       tp->retrans_out;
 }
 
+#define TCP_INFINITE_SSTHRESH	0x7fffffff
+
+static inline bool tcp_in_initial_slowstart(const struct tcp_sock *tp)
+{
+	return tp->snd_ssthresh >= TCP_INFINITE_SSTHRESH;
+}
+
+/* the kernel's windowed minimum RTT (win_minmax.h): best sample first */
+static inline u32 tcp_min_rtt(const struct tcp_sock *tp)
+{
+	return tp->rtt_min.s[0].v;
+}
+
 static inline bool tcp_in_slow_start(const struct tcp_sock *tp)
 {
 	return tcp_snd_cwnd(tp) < tp->snd_ssthresh;
@@ -366,6 +400,13 @@ void __tcp_send_ack(struct sock *sk, u32 rcv_nxt);
  * would.  Returns true if it raised it.
  */
 bool kstub_tx_start(struct sock *sk);
+/*
+ * An ACK with an RTT sample, as tcp_clean_rtx_queue() reports it: the
+ * windowed minimum takes the sample first (never expiring here: tests
+ * expire it by setting tp->rtt_min), then pkts_acked gets @rtt_us and
+ * the bytes of @inflight segments delivered while the sampled one was out
+ */
+void kstub_pkts_acked(struct sock *sk, u32 pkts, s32 rtt_us, u32 inflight);
 /* the core's congestion responses, in the order 6.1 calls the module */
 void kstub_enter_cwr(struct sock *sk);		/* ECE: tcp_enter_cwr() */
 void kstub_enter_recovery(struct sock *sk);	/* tcp_enter_recovery() */

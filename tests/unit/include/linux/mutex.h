@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* stand-in: see kstub.h */
+#include "../kstub.h"
