@@ -67,13 +67,18 @@ if [ "${EXPERIMENT_DRY_RUN:-0}" = 1 ]; then
 	echo "experiment: built against $(scripts/kdir.sh); would run on the testbed: dctestbed $*"
 	exit 0
 fi
+started=$(date -u +%Y-%m-%dT%H:%M:%S+00:00)
 set +e
 scripts/vm-run.sh --timeout "${EXPERIMENT_TIMEOUT:-3600}" --memory 4G --log-dir results/vm -- \
 	env PYTHONPATH=mininet /usr/bin/python3 -m dctestbed "$@" --no-report
 rc=$?
 set -e
+finished=$(date -u +%Y-%m-%dT%H:%M:%S+00:00)
 if [ -f "$out/params.json" ]; then
-	py -m dctestbed report "$out"
+	# the wall clock: in virtual time the guest knows only its own
+	wall=()
+	[ "$clock" = virtual ] && wall=(--started "$started" --finished "$finished")
+	py -m dctestbed report "$out" "${wall[@]}"
 	# the two large raw files, compressed (the report reads them either way)
 	for f in "$out/raw/queue.csv" "$out/raw/probe.csv"; do
 		if [ -f "$f" ]; then gzip -f "$f"; fi

@@ -48,6 +48,12 @@ if [ "$only_query" -eq 1 ]; then
 	[ "$built" -eq 1 ]
 	exit
 fi
+# one build at a time (make test boots two guests side by side, each
+# through scripts/vm-run.sh, which asks for the modules first)
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+[ -x "$build/linux" ] && [ -f "$build/.dctcp-done" ] && built=1
 if [ "$built" -eq 0 ]; then
 	mkdir -p "$cache"
 	start=$(date +%s)

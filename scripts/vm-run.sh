@@ -8,7 +8,14 @@
 # running kernel's build directory exist, else vm.
 #
 #   scripts/vm-run.sh [--timeout SECONDS] [--log-dir DIR] [--memory SIZE]
-#                     [--kernel IMAGE --root DIR] -- CMD [ARG...]
+#                     [--icount] [--kernel IMAGE --root DIR] -- CMD [ARG...]
+#
+# --icount (TESTBED=vm) runs the VM on QEMU's instruction counter instead
+# of the host's clock: one vCPU, single-threaded TCG, guest time advancing
+# 1 ns per instruction and jumping over idle time (-icount shift=0,
+# sleep=off,align=off).  What the guest sees no longer depends on how busy
+# the host is; only the wall time it takes does (about 10 s per second of
+# busy guest time).
 #
 # --kernel boots another kernel image in the VM with DIR (a chroot of its
 # distribution, with its modules) as the guest's root filesystem; the
@@ -16,9 +23,12 @@
 #
 # The project directory is shared with the guest read-write (results/
 # lands on the host; under uml the whole host filesystem is the guest's
-# root, with /tmp, /run and /var/tmp on tmpfs).  The command's exit status is propagated; on
+# root, with /tmp, /run and /var/tmp on tmpfs of its own, and the project
+# and log directories mounted from the host again where they lie there).  The command's exit status is propagated; on
 # timeout the run fails with status 124 and says so.  The kernel log
-# (dmesg) is saved to LOG_DIR/dmesg.log (default results/vm).
+# (dmesg) is saved to LOG_DIR/dmesg.log (default results/vm); a guest's is
+# also written to LOG_DIR/dmesg-live.log as it comes, so that a guest
+# stopped at the time limit leaves its log behind.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +37,7 @@ log_dir="$top/results/vm"
 memory=2G
 kernel=
 root=
+icount=0
 
 usage() { sed -n '2,/^set /{/^set /d;p}' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
@@ -36,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--memory) memory=$2; shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--root) root=$2; shift 2 ;;
+	--icount) icount=1; shift ;;
 	--) shift; break ;;
 	-h | --help) usage ;;
 	*) echo "vm-run: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -69,7 +81,10 @@ fi
 # The guest side: run the command, keep its status, save the kernel log
 printf -v cmd '%q ' "$@"
 inner="cd $(printf '%q' "$top") && { $cmd; }; rc=\$?; dmesg > $(printf '%q' "$log_dir/dmesg.log"); exit \$rc"
-[ "$testbed" = native ] || inner="export DCTESTBED_CLOCK=$DCTESTBED_CLOCK; $inner"
+# in a guest, the kernel log also streams to LOG_DIR/dmesg-live.log as it is
+# written: a guest stopped at the time limit leaves its log on the host
+[ "$testbed" = native ] ||
+	inner="export DCTESTBED_CLOCK=$DCTESTBED_CLOCK; (dmesg -w > $(printf '%q' "$log_dir/dmesg-live.log") 2>&1 &); $inner"
 
 case "$testbed" in
 native)
@@ -100,26 +115,46 @@ vm)
 	if grep -qsE '^(kvm_intel|kvm_amd) ' /proc/modules || [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then
 		kvm=
 	fi
-	echo "vm-run: booting $kernel with virtme-ng ${kvm:-(KVM)}, time limit ${timeout_s}s"
+	cpus=(--cpus 2)
+	if [ "$icount" -eq 1 ]; then
+		kvm=--disable-kvm
+		cpus=(--cpus 1 --qemu-opts "-icount shift=0,sleep=on,align=off")
+	fi
+	echo "vm-run: booting $kernel with virtme-ng ${kvm:-(KVM)}$([ "$icount" -eq 0 ] || echo ", on QEMU's instruction counter"), time limit ${timeout_s}s"
 	set +e
 	# not --foreground: on expiry timeout signals its whole process group,
 	# so QEMU (a child of vng) stops too
 	# both through a pipe: QEMU reopens its stdout and stderr with
 	# truncation, which would erase what was written to a regular file
-	# (a log the caller redirects both to) before the guest booted
+	# (a log the caller redirects both to) before the guest booted; the
+	# pipe stamps each line with the host's wall clock (the guest's may
+	# be QEMU's instruction counter)
 	# shellcheck disable=SC2086 # $kvm is empty or one flag
 	timeout -k 10 "$timeout_s" \
-		vng --run "$kernel" $kvm --cpus 2 --memory "$memory" \
-		"${dirs[@]}" --exec "$inner" </dev/null 2>&1 | cat
+		vng --run "$kernel" $kvm "${cpus[@]}" --memory "$memory" \
+		"${dirs[@]}" --exec "$inner" </dev/null 2>&1 |
+		PYTHONPATH="$top/mininet" /usr/bin/python3 -m dctestbed.wallclock
 	rc=${PIPESTATUS[0]}
 	;;
 uml)
-	case "$log_dir/" in
-	/tmp/* | /run/* | /var/tmp/*)
-		echo "vm-run: --log-dir $log_dir: the User-Mode Linux guest has a /tmp, /run and /var/tmp of its own and cannot see it" >&2
-		exit 2
-		;;
-	esac
+	# the guest mounts tmpfs over /tmp, /run and /var/tmp: the project and
+	# log directories it must see there are mounted from the host again
+	shares=()
+	for d in "$top" "$log_dir"; do
+		case "$d/" in
+		/tmp/* | /run/* | /var/tmp/*)
+			case "$d" in
+			*[[:space:],]*)
+				echo "vm-run: $d: a directory under /tmp, /run or /var/tmp must not contain blanks or commas for the User-Mode Linux guest to mount it" >&2
+				exit 2
+				;;
+			esac
+			shares+=("$d")
+			;;
+		esac
+	done
+	share=
+	[ ${#shares[@]} -eq 0 ] || share="dctestbed.share=$(IFS=,; echo "${shares[*]}")"
 	build=$("$top/scripts/uml-kernel.sh" --modules) || exit 2
 	# the guest runs a script of ours as its first process (scripts/uml/init.sh)
 	run="$log_dir/uml-run.sh"
@@ -128,12 +163,14 @@ uml)
 	echo "vm-run: booting User-Mode Linux $(basename "$build") in virtual time (time-travel=inf-cpu), time limit ${timeout_s}s"
 	set +e
 	# UML's memory is a file in $TMPDIR (default /dev/shm); its console is
-	# this terminal, quiet but for the command's own output
+	# this terminal, quiet but for the command's own output, each line
+	# stamped with the host's wall clock (the guest has only its virtual one)
 	timeout -k 10 "$timeout_s" "$build/linux" "mem=$memory" root=/dev/root rootfstype=hostfs \
 		rootflags=/ rw "init=$top/scripts/uml/init.sh" "dctestbed.run=$run" \
 		"dctestbed.modules=$build/root/lib/modules" "dctestbed.extra=$build/dctcp-modules" \
-		time-travel=inf-cpu con0=fd:0,fd:1 con=null quiet </dev/null
-	rc=$?
+		${share:+"$share"} time-travel=inf-cpu con0=fd:0,fd:1 con=null quiet </dev/null |
+		PYTHONPATH="$top/mininet" /usr/bin/python3 -m dctestbed.wallclock
+	rc=${PIPESTATUS[0]}
 	if [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ]; then
 		# the kernel's own status is that of its poweroff: the command's is in the .rc file
 		rc=$(cat "$run.rc" 2>/dev/null || echo 1)

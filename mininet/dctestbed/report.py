@@ -178,7 +178,11 @@ def _testbed(params, results):
             text += f" ({lo:.1f}–{hi:.1f} % of the shaped rate)"
         text += "."
     text += (f" Kernel {v('kernel')}, emulation {v('emulation')}, {v('reps')} repetitions per point;"
-             f" started {v('started')}, finished {v('finished')}.")
+             f" started {v('started')}, finished {v('finished')} (wall clock")
+    if params.get("virtual_started"):
+        text += (f"; the guest's virtual clock ran from {v('virtual_started')} to "
+                 f"{v('virtual_finished')}")
+    text += ")."
     if params.get("command"):
         text += f" Command: `{params['command']}`."
     if params.get("source"):
@@ -306,12 +310,29 @@ def write_report(run_dir):
     return path
 
 
+def record_wall_clock(run_dir, started, finished):
+    """Keep the host's wall-clock start and end of a run made in virtual
+    time (whose guest knows only its virtual clock) in its params.json."""
+    path = Path(run_dir) / "params.json"
+    params = json.loads(path.read_text())
+    params.update({k: v for k, v in (("started", started), ("finished", finished)) if v})
+    path.write_text(json.dumps(params, indent=2) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m dctestbed report",
                                      description="Write summary.json, report.md and plots of a run.")
     parser.add_argument("run_dir", type=Path)
-    run_dir = parser.parse_args(argv).run_dir
-    print(f"report: {write_report(run_dir)}")
+    parser.add_argument("--started", metavar="ISO",
+                        help="the run's wall-clock start, recorded in params.json first")
+    parser.add_argument("--finished", metavar="ISO",
+                        help="the run's wall-clock end, recorded in params.json first")
+    args = parser.parse_args(argv)
+    if not (args.run_dir / "params.json").is_file():
+        parser.error(f"{args.run_dir}: not a run directory (no params.json)")
+    if args.started or args.finished:
+        record_wall_clock(args.run_dir, args.started, args.finished)
+    print(f"report: {write_report(args.run_dir)}")
     return 0
 
 

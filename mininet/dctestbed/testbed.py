@@ -10,11 +10,12 @@ everything down; cleanup() removes what a killed run left.
 
 import json
 import os
+import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 
-from mininet.clean import cleanup as mn_cleanup
 from mininet.link import Link
 from mininet.log import setLogLevel
 from mininet.net import Mininet
@@ -70,21 +71,81 @@ def leftover_pids(proc=Path("/proc")):
     return pids
 
 
-def cleanup(switch="ovs"):
-    """Remove what an earlier run left: its traffic programs, namespaces,
-    veths, bridges, OVS bridges (mn -c) and routers' VRF devices."""
-    for pid in leftover_pids():
+def node_shell_pids(proc=Path("/proc")):
+    """Mininet's node shells (bash ... mininet:NAME: a host's namespace,
+    a switch's commands) still running after a killed run."""
+    pids = []
+    for d in proc.iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            argv = (d / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"bash") and argv[-1].startswith(b"mininet:"):
+            pids.append(int(d.name))
+    return pids
+
+
+# what a run of ours creates: Mininet names link ends NODE-ethN, and the
+# topologies' switches s1, s2 (star, dumbbell) and c/a/eN (fat-tree)
+LINK_END = re.compile(r"[-_.\w]+-eth\d+")
+SWITCH_NAME = re.compile(r"[scae]\d+")
+
+
+def leftover_links(ip_link_text):
+    """The NODE-ethN devices in `ip -o link show` output."""
+    names = []
+    for line in ip_link_text.splitlines():
+        fields = line.split(":", 2)
+        if len(fields) == 3:
+            name = fields[1].strip().split("@")[0]
+            if LINK_END.fullmatch(name):
+                names.append(name)
+    return names
+
+
+def _kill(pids, wait_s=10.0):
+    """SIGKILL pids and wait (bounded) until they are gone; the ones left."""
+    for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
+    deadline = time.monotonic() + wait_s
+    left = list(pids)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [pid for pid in left if Path(f"/proc/{pid}").exists()]
+    return left
+
+
+def cleanup(switch="ovs"):
+    """Remove what an earlier run left, and only that: its traffic
+    programs and Mininet's node shells, its Open vSwitch bridges (switch
+    "ovs" only: nothing asks Open vSwitch anything where it is not used),
+    its NODE-ethN links and routers' VRF devices.  Not Mininet's own clean-up
+    (mn -c), which also kills every ping on the host, deletes /tmp/*.log
+    and every Open vSwitch bridge, and waits without bound for processes it
+    cannot kill."""
+    left = _kill(leftover_pids() + node_shell_pids())
+    if left:
+        print(f"testbed: processes of an earlier run would not die: {left}", flush=True)
     setLogLevel("error")
     if switch == "ovs":
         try:
             ovs.start()
+            bridges = run(["ovs-vsctl", "--timeout=10", "list-br"], check=False).stdout.split()
+            for br in bridges:
+                if SWITCH_NAME.fullmatch(br):
+                    run(["ovs-vsctl", "--timeout=10", "--if-exists", "del-br", br], check=False)
         except ovs.OvsError:
             pass
-    mn_cleanup()
+    links = leftover_links(run(["ip", "-o", "link", "show"]).stdout)
+    if links:
+        # deleting one end of a veth deletes its peer: -force goes on past those
+        subprocess.run(["ip", "-force", "-batch", "-"], capture_output=True, text=True,
+                       input="".join(f"link del {name}\n" for name in links))
     router.cleanup()
 
 

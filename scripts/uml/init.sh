@@ -7,6 +7,8 @@
 #   dctestbed.modules=DIR   this kernel's /lib/modules
 #   dctestbed.extra=DIR     this tree's modules built for this kernel
 #                           (DCTESTBED_MODULE_DIR for the testbed and tests)
+#   dctestbed.share=D1,D2   host directories under /tmp, /run or /var/tmp
+#                           (a checkout there) mounted again over the tmpfs
 # and FILE.rc receives the script's exit status before the guest powers off.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -19,6 +21,21 @@ mount -t tmpfs tmpfs /dev/shm
 for d in /tmp /run /var/tmp; do
 	mount -t tmpfs tmpfs "$d"
 done
+# host directories under those the command needs (a checkout in /tmp)
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
+	case "$arg" in
+	dctestbed.share=*)
+		shares=${arg#dctestbed.share=}
+		IFS=,
+		for d in $shares; do
+			mkdir -p "$d"
+			mount -t hostfs hostfs "$d" -o "$d"
+		done
+		unset IFS
+		;;
+	esac
+done
 mkdir -p /run/netns /run/lock
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing
@@ -28,7 +45,6 @@ run=''
 modules=''
 DCTESTBED_CLOCK=virtual
 export DCTESTBED_CLOCK
-read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case "$arg" in
 	dctestbed.run=*) run=${arg#dctestbed.run=} ;;

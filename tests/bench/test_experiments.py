@@ -59,3 +59,26 @@ def test_leftover_programs_are_those_in_other_namespaces(tmp_path):
     proc("14", ["sshd"], "net:[7]")
     (tmp_path / "15").mkdir()                               # a kernel thread: no cmdline
     assert sorted(testbed.leftover_pids(tmp_path)) == [10, 11, 16]
+
+
+def test_node_shells_and_links_of_a_killed_run(tmp_path):
+    from dctestbed import testbed
+
+    def proc(name, argv):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+    proc("20", ["bash", "--norc", "--noediting", "-is", "mininet:h1"])
+    proc("21", ["/bin/bash", "--norc", "--noediting", "-is", "mininet:s1"])
+    proc("22", ["ping", "10.0.0.1"])                        # the user's: left alone
+    proc("23", ["vim", "mininet:notes"])
+    (tmp_path / "24").mkdir()                               # a kernel thread
+    assert sorted(testbed.node_shell_pids(tmp_path)) == [20, 21]
+    text = ("1: lo: <LOOPBACK,UP> mtu 65536 qdisc noqueue\\    link/loopback\n"
+            "5: s1-eth1@if4: <BROADCAST,MULTICAST> mtu 1500\\    link/ether\n"
+            "7: h12-eth0@if8: <BROADCAST> mtu 1500\n"
+            "9: eth0: <BROADCAST> mtu 1500\n"
+            "11: e3-eth4: <BROADCAST> mtu 1500\n"
+            "12: vrf-e3: <NOARP,MASTER> mtu 65575\n")
+    assert testbed.leftover_links(text) == ["s1-eth1", "h12-eth0", "e3-eth4"]
+    assert testbed.SWITCH_NAME.fullmatch("s1") and testbed.SWITCH_NAME.fullmatch("c4")
+    assert not testbed.SWITCH_NAME.fullmatch("br-lan") and not testbed.SWITCH_NAME.fullmatch("ovs-system")

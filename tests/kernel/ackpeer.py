@@ -12,9 +12,11 @@ congestion control that sends to it.
         minimum RTO of 200 ms, so nothing is retransmitted), then ACKs in
         lock step, each once the sender has been quiet for QUIET seconds;
         the sender's state is then a function of the ACKs.
-    python3 ackpeer.py send ADDR PORT BYTES
+    python3 ackpeer.py send ADDR PORT BYTES [--hold SECONDS]
         connect, write BYTES at once, wait until all are acknowledged and
-        print the sender's TCP_INFO (cwnd, ssthresh, retransmissions) as JSON.
+        print the sender's TCP_INFO (cwnd, ssthresh, retransmissions) as JSON;
+        with --hold, keep the connection open that long afterwards (for ss or
+        scripts/bpf-cc info to read its DCTCP record).
 
 With loss-probe timers off (net.ipv4.tcp_early_retrans=0) and the pause
 below the retransmission timeout, no timer fires: what the congestion
@@ -150,7 +152,7 @@ def tcp_info(sock):
             "total_retrans": u32[23], "bytes_acked": bytes_acked}
 
 
-def send(addr, port, nbytes):
+def send(addr, port, nbytes, hold=0.0):
     s = socket.socket()    # net.ipv4.tcp_wmem must hold nbytes from the start
     s.connect((addr, port))
     s.sendall(bytes(nbytes))
@@ -161,7 +163,9 @@ def send(addr, port, nbytes):
             break
         time.sleep(0.05)
     cc = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
-    print(json.dumps({"cc": cc, **info}))
+    local = "{}:{}".format(*s.getsockname())
+    print(json.dumps({"cc": cc, "local": local, **info}), flush=True)
+    time.sleep(hold)
     s.close()
     return 0 if info["bytes_acked"] >= nbytes else 1
 
@@ -179,9 +183,10 @@ def main(argv=None):
     p.add_argument("addr")
     p.add_argument("port", type=int)
     p.add_argument("nbytes", type=int)
+    p.add_argument("--hold", type=float, default=0.0)
     a = ap.parse_args(argv)
     if a.cmd == "send":
-        return send(a.addr, a.port, a.nbytes)
+        return send(a.addr, a.port, a.nbytes, a.hold)
     peer = Peer(a.iface, a.addr, a.sender_mac, a.mark_percent)
     print("ready", flush=True)
     peer.serve()

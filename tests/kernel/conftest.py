@@ -17,6 +17,11 @@ def pytest_configure(config):
         "markers", "virtual: pass or fail depends on throughput or timing: runs in virtual time "
         "(KERNEL_TESTS=virtual on the User-Mode Linux testbed), not in the wall-clock VM")
     config.addinivalue_line(
+        "markers", "debian: needs Debian's own kernel (the DKMS-built modules, BPF struct_ops, "
+        "which User-Mode Linux cannot run): KERNEL_TESTS=debian in the QEMU VM")
+    config.addinivalue_line(
+        "markers", "stress: the stress suite (make stress); not in make test")
+    config.addinivalue_line(
         "markers", "anywhere: runs in every selection (the kernel log check)")
 
 

@@ -37,6 +37,19 @@ def testbed_env():
     env.update((k, os.environ[k]) for k in ("DCTESTBED_CLOCK", "DCTESTBED_MODULE_DIR")
                if os.environ.get(k))
     return env
+def assert_no_switch_left(switch):
+    """Nothing of an experiment's network is left: no NODE-ethN link, no
+    switch s1 (a Linux bridge), no Open vSwitch bridge where it was used."""
+    links = sh("ip -o link show").stdout
+    assert "s1-eth" not in links and "h1-eth" not in links, links
+    assert not re.search(r"^\d+: s1[:@]", links, re.M), links
+    if switch == "ovs":
+        bridges = subprocess.run(["ovs-vsctl", "--timeout=5", "list-br"], capture_output=True,
+                                 text=True, env={**testbed_env(), "OVS_RUNDIR": "/tmp/dctestbed-ovs"},
+                                 timeout=30)
+        assert bridges.returncode == 0 and bridges.stdout.strip() == "", bridges.stderr
+
+
 # what non-initial namespaces may choose as their default (the kernel
 # forgets a module's place in this list when the module is unloaded)
 ALLOWED = "reno cubic dctcp xdctcp tdctcp bpf_xdctcp bpf_tdctcp"
@@ -66,9 +79,11 @@ def module_loaded(name):
     return Path(f"/sys/module/{name}").is_dir()
 
 
-def unload(cc, wait_s=20):
+def unload(cc, wait_s=90):
     """rmmod the module for cc, waiting for sockets of deleted namespaces
-    (torn down asynchronously by the kernel) to release it."""
+    (torn down asynchronously by the kernel) and orphaned connections (in
+    FIN_WAIT_2 for up to net.ipv4.tcp_fin_timeout, 60 s) to release it.
+    In virtual time the wait costs no wall time."""
     deadline = time.monotonic() + wait_s
     while module_loaded(f"tcp_{cc}"):
         p = sh(["rmmod", f"tcp_{cc}"], check=False)
@@ -228,12 +243,20 @@ def red_bottleneck(ns, dev, rate_mbit, k_pkts, limit_pkts):
         sh(cmd, ns)
 
 
-def mark_ce(ns, dev, percent):
+def mark_ce(ns, dev, percent, rate_mbit=None):
     """Mark CE on percent % of the ECT(0) packets leaving dev; others pass.
+    With rate_mbit, dev is also shaped to that rate (HTB): in virtual time
+    a transfer that only a CPU limits never lets the clock advance.
 
     netem's ecn option drops the packets it cannot mark, so only ECT(0)
     packets are steered to it: a timewait ACK or RST is never lost."""
-    sh(["tc", "qdisc", "add", "dev", dev, "root", "handle", "1:", "prio", "bands", "2",
+    parent = ["root"]
+    if rate_mbit:
+        sh(["tc", "qdisc", "add", "dev", dev, "root", "handle", "5:", "htb", "default", "1"], ns)
+        sh(["tc", "class", "add", "dev", dev, "parent", "5:", "classid", "5:1", "htb",
+            "rate", f"{rate_mbit}mbit"], ns)
+        parent = ["parent", "5:1"]
+    sh(["tc", "qdisc", "add", "dev", dev, *parent, "handle", "1:", "prio", "bands", "2",
         "priomap", *["1"] * 16], ns)
     sh(["tc", "qdisc", "add", "dev", dev, "parent", "1:1", "handle", "10:", "netem",
         "loss", f"{percent}%", "ecn"], ns)

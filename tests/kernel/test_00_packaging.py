@@ -11,6 +11,8 @@ from pathlib import Path
 import netlab
 import pytest
 
+# the modules DKMS built are for Debian's kernel (the QEMU VM's)
+pytestmark = pytest.mark.debian
 INSTALLED = os.environ.get("DKMS_INSTALLED", "")
 
 

@@ -1,9 +1,12 @@
 """tdctcp's per-case counters move the way the conditions dictate, and the
 trace event fires once per decision."""
 
+import re
+import time
 from pathlib import Path
 
 import netlab
+import pytest
 
 TRACE = Path("/sys/kernel/tracing")
 
@@ -17,6 +20,7 @@ def decisions(run):
     return counts
 
 
+T_LOW_US = 5000            # the module's default t_low_us
 T_HIGH_US = 50000          # the module's default t_high_us
 
 
@@ -44,7 +48,7 @@ def test_no_marking_low_rtt_is_cases_1_and_3(lab):
     (TRACE / "trace").write_text("")
     (TRACE / "events/tdctcp/enable").write_text("1")
     try:
-        c = decisions(lambda: netlab.iperf(lab, a, b, "10.77.0.2", seconds=3))
+        c = decisions(lambda: netlab.iperf(lab, a, b, "10.77.0.2", seconds=3, bitrate="100M"))
     finally:
         (TRACE / "events/tdctcp/enable").write_text("0")
     total = sum(c.values())
@@ -73,7 +77,7 @@ def test_delay_above_t_high_is_cases_2_or_6(lab):
     a, b, _, db = netlab.pair(lab, "tdctcp", "tdctcp")
     # 60 ms on the ACK path, away from any bottleneck: RTT > T_high (50 ms)
     netlab.sh(["tc", "qdisc", "add", "dev", db, "root", "netem", "delay", "60ms"], b)
-    c = decisions(lambda: netlab.iperf(lab, a, b, "10.77.0.2", seconds=3, bitrate="10M"))
+    c = decisions(lambda: netlab.iperf(lab, a, b, "10.77.0.2", seconds=2, bitrate="10M"))
     total = sum(c.values())
     assert total >= 20
     assert c[2] + c[6] >= 0.8 * total
@@ -89,7 +93,7 @@ def test_auto_thresholds_judge_the_queue_not_the_base_rtt(lab):
     netlab.sh(["tc", "qdisc", "add", "dev", db, "root", "netem", "delay", "60ms"], b)
 
     def slow_share():
-        c = decisions(lambda: netlab.iperf(lab, a, b, "10.77.0.2", seconds=3, bitrate="10M"))
+        c = decisions(lambda: netlab.iperf(lab, a, b, "10.77.0.2", seconds=2, bitrate="10M"))
         total = sum(c.values())
         assert total >= 20
         return (c[2] + c[6]) / total
@@ -103,3 +107,66 @@ def test_auto_thresholds_judge_the_queue_not_the_base_rtt(lab):
     print(f"share of (2)/(6): fixed {fixed:.2f}, auto {auto:.2f}")
     assert fixed >= 0.8
     assert auto <= 0.5 * fixed
+
+
+def ramp(ns, dev, delays_ms, step_s):
+    """netem delay on dev through delays_ms, one value every step_s."""
+    for ms in delays_ms:
+        netlab.sh(["tc", "qdisc", "change", "dev", dev, "root", "netem", "delay", f"{ms}ms"], ns)
+        time.sleep(step_s)
+
+
+@pytest.mark.virtual
+def test_the_gradient_decides_between_t_low_and_t_high(lab):
+    """RTTs that cross T_low (5 ms): below it (1), above it the RTT's
+    gradient decides, (4) while it rises, (3) while it falls.  The delay
+    on the ACK path stays at 1 ms, climbs to 25 ms in 1 ms steps every
+    50 ms, holds, then falls back to 6 ms; no marking, so alpha decays
+    from its initial 1 and the light column (1)-(4) decides.  Markers
+    written into the trace between the phases place each decision in one;
+    the first SETTLE decisions of a phase are left out (the RTT lags the
+    delay by a round trip and the EWMA by a few windows)."""
+    a, b, _, db = netlab.pair(lab, "tdctcp", "tdctcp")
+    netlab.sh(["tc", "qdisc", "add", "dev", db, "root", "netem", "delay", "1ms"], b)
+    marker = TRACE / "trace_marker"
+
+    def schedule(t0):
+        time.sleep(1.0)                 # warm up at 1 ms: alpha decays below 1/8
+        marker.write_text("phase=low\n")
+        time.sleep(0.5)
+        marker.write_text("phase=rising\n")
+        ramp(b, db, range(2, 26), 0.05)
+        marker.write_text("phase=hold\n")
+        time.sleep(0.6)
+        marker.write_text("phase=falling\n")
+        ramp(b, db, range(24, 5, -1), 0.05)
+        marker.write_text("phase=end\n")
+
+    (TRACE / "trace").write_text("")
+    (TRACE / "events/tdctcp/enable").write_text("1")
+    try:
+        netlab.iperf(lab, a, b, "10.77.0.2", seconds=5, bitrate="20M", during=schedule)
+    finally:
+        (TRACE / "events/tdctcp/enable").write_text("0")
+    phases, phase = {}, "warm-up"
+    for ln in (TRACE / "trace").read_text().split("\n"):
+        m = re.search(r"tracing_mark_write: phase=(\w+)", ln)
+        if m:
+            phase = m.group(1)
+        elif "tdctcp_decision:" in ln:
+            fields = dict(f.split("=", 1) for f in ln.split() if "=" in f)
+            phases.setdefault(phase, []).append((int(fields["case"]), int(fields["rtt_us"])))
+
+    def cases(name, above_t_low, settle=SETTLE):
+        return [c for c, rtt in phases.get(name, [])[settle:]
+                if c <= 4 and (rtt >= T_LOW_US) == above_t_low]
+
+    low, rising, falling = cases("low", False, 0), cases("rising", True), cases("falling", True)
+    print(f"decisions per phase { {k: len(v) for k, v in phases.items()} }; at 1 ms {low}; "
+          f"rising {rising}; falling {falling}")
+    assert len(low) >= 5 and all(c == 1 for c in low), low
+    assert len(rising) >= 10 and rising.count(4) >= 0.8 * len(rising), rising
+    assert len(falling) >= 10 and falling.count(3) >= 0.8 * len(falling), falling
+
+
+SETTLE = 5

@@ -1,8 +1,9 @@
 """Stress: lifecycle, scale, faults and bad input, with every byte checked
 end to end and the kernel log checked after every stage.
 
-STRESS=quick (the default, inside make test) runs a reduced version;
-STRESS=full (make stress) the full counts.  Each test adds rows to
+Marked stress: make stress runs it (STRESS=full, the full counts);
+STRESS=quick, the default, a reduced version (KERNEL_TESTS left empty on a
+testbed host, or -m stress).  make test leaves it out.  Each test adds rows to
 stress.md next to the pytest log (results/kernel-tests/, or results/stress/
 for make stress): what was tried and what held.
 """
@@ -11,8 +12,6 @@ import errno
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 from dctestbed.monitor import counter_deltas, parse_counters
 
 FULL = os.environ.get("STRESS") == "full"
+pytestmark = pytest.mark.stress
 XFER = Path(__file__).with_name("xfer.py")
 # next to the pytest log (tests/kernel/run.sh: KERNEL_TEST_LOG_DIR)
 TABLE = Path(os.environ.get("KERNEL_TEST_LOG_DIR") or netlab.TOP / "results" / "kernel-tests") / "stress.md"
@@ -412,43 +412,3 @@ def test_parameter_writes_during_traffic(lab, restore_params):
     row("bad input", f"{refused} malformed or out-of-range writes and {accepted} valid ones to "
         f"{len(params)} parameters while xdctcp and tdctcp transfers ran",
         "every bad write EINVAL with the old value kept; valid ones read back; transfers intact")
-
-
-def test_sigkill_leaves_nothing_after_the_next_run(tmp_path):
-    env = {"PYTHONPATH": str(netlab.TOP / "mininet"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    base = [sys.executable, "-m", "dctestbed", "incast", "--cc", "cubic,dctcp", "--n", "2",
-            "--queries", "3", "--bytes", "200000", "--rate", "10", "--force", "--no-report"]
-    # output to files, never pipes: a daemon the run starts (Open vSwitch)
-    # may keep a pipe open long after the run is gone
-    killed_log = tmp_path / "killed.log"
-    with open(killed_log, "w") as log:
-        p = subprocess.Popen(base + ["--reps", "20", "--out", str(tmp_path / "killed")],
-                             cwd=netlab.TOP, env=env, stdout=log, stderr=subprocess.STDOUT,
-                             start_new_session=True)
-    runs = tmp_path / "killed" / "raw" / "runs.csv"
-    deadline = time.monotonic() + 300
-    while not runs.exists() or len(runs.read_text().splitlines()) < 2:
-        assert p.poll() is None, killed_log.read_text()[-3000:]
-        assert time.monotonic() < deadline, killed_log.read_text()[-3000:]
-        time.sleep(0.5)
-    os.killpg(p.pid, signal.SIGKILL)
-    p.wait()
-    before = netlab.sh("ip -o link show").stdout.count("s1-eth")
-    # the next run cleans up first, then runs and cleans up after itself
-    next_log = tmp_path / "next.log"
-    with open(next_log, "w") as log:
-        q = subprocess.run([*base, "--cc", "cubic", "--reps", "1", "--out", str(tmp_path / "next")],
-                           cwd=netlab.TOP,
-                           env=env, stdout=log, stderr=subprocess.STDOUT, timeout=600)
-    assert q.returncode == 0, next_log.read_text()[-3000:]
-    links = netlab.sh("ip -o link show").stdout
-    assert "s1-eth" not in links and "h1-eth" not in links, links
-    bridges = subprocess.run(["ovs-vsctl", "--timeout=5", "list-br"], capture_output=True, text=True,
-                             env={**env, "OVS_RUNDIR": "/tmp/dctestbed-ovs"}, timeout=30)
-    assert bridges.stdout.strip() == "", bridges.stdout
-    # (the Open vSwitch daemons in /tmp/dctestbed-ovs stay, as between any two runs)
-    left = netlab.sh(["pgrep", "-af", "dctestbed[.](monitor|flowapp)|iperf3"], check=False).stdout.strip()
-    assert left == "", left
-    row("bad input", "an incast experiment killed with SIGKILL after its first run "
-        f"({before} switch ports left behind), then the next run",
-        "the next run completed; afterwards no veth, OVS bridge or traffic program is left")

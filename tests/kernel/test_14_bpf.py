@@ -16,6 +16,9 @@ import pytest
 sys.path.insert(0, str(netlab.TOP / "bpf"))
 import bpfcc  # noqa: E402
 
+# struct_ops needs BPF trampolines, which User-Mode Linux has not (no JIT)
+pytestmark = pytest.mark.debian
+
 BPF_CCS = netlab.BPF_CCS
 bpf_cc = netlab.bpf_cc
 registered = netlab.bpf_registered
@@ -259,11 +262,29 @@ def scripted_run(cc, percent):
         peer = lab.spawn(["python3", ACKPEER, "peer", db, "--addr", "10.77.0.2",
                           "--sender-mac", mac_a, "--mark-percent", percent], b)
         assert peer.stdout.readline().strip() == "ready"
-        out = netlab.sh(["python3", ACKPEER, "send", "10.77.0.2", "5001", SCRIPTED_BYTES], a)
+        sender = lab.spawn(["python3", ACKPEER, "send", "10.77.0.2", "5001", SCRIPTED_BYTES,
+                            "--hold", "1"], a)
+        result = json.loads(sender.stdout.readline())
+        # alpha after the last window, which ended with nothing new sent
+        # (the ACK of the last segment): ss for a module, the BPF build's
+        # record otherwise, while the connection is still open
+        result["alpha"] = record_alpha(cc, a, result["local"])
+        sender.wait(timeout=30)
         peer.wait(timeout=30)
-        return json.loads(out.stdout)
+        return result
     finally:
         lab.close()
+
+
+def record_alpha(cc, ns, local):
+    """alpha in the DCTCP record of the connection from local: what ss
+    shows for a module, what scripts/bpf-cc info shows for a BPF build."""
+    if cc.startswith("bpf_"):
+        recs = [r for r in bpfcc.sockets(cc[4:], bpfcc.maps_of(cc[4:])["dctcp_info"])
+                if r["local"] == local]
+        return recs[0]["alpha"] if recs else None
+    socks = [s for s in netlab.ss_sockets(ns, "10.77.0.2") if s["head"].split()[3] == local]
+    return socks[0]["dctcp"]["alpha"] if socks and socks[0]["dctcp"] else None
 
 
 def module_param_set(values):
@@ -293,6 +314,8 @@ def test_tdctcp_decides_as_the_module_on_the_same_acks(scenario, restore_params)
     assert sum(module_counts.values()) >= 30
     assert bpf_counts == module_counts
     assert (bpf["snd_cwnd"], bpf["snd_ssthresh"]) == (module["snd_cwnd"], module["snd_ssthresh"])
+    # the BPF record publishes every window's alpha, the last one's too
+    assert module["alpha"] is not None and bpf["alpha"] == module["alpha"]
 
 
 def test_the_differential_sees_a_different_gain(restore_params):
@@ -324,3 +347,4 @@ def test_xdctcp_ends_with_the_module_window_on_the_same_acks():
     assert module["total_retrans"] == 0 and bpf["total_retrans"] == 0, "a timer fired"
     assert module["snd_ssthresh"] < 1000, "no ECE reaction"
     assert (bpf["snd_cwnd"], bpf["snd_ssthresh"]) == (module["snd_cwnd"], module["snd_ssthresh"])
+    assert module["alpha"] is not None and bpf["alpha"] == module["alpha"]
