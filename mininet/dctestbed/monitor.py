@@ -186,10 +186,30 @@ def sample_queue(reader, hz, out, stop):
             time.sleep(nxt - now)
 
 
+def catches_sigint(pid, proc=Path("/proc")):
+    """Whether process pid has a handler of its own for SIGINT (SigCgt)."""
+    try:
+        status = (proc / str(pid) / "status").read_text()
+    except OSError:
+        return False
+    for line in status.splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    return False
+
+
 class Probe:
     """tcp:tcp_probe recorded by `trace-cmd record` into a trace instance
     of its own (so nothing else that traces is disturbed), filtered in the
-    kernel; `close()` stops it and writes the events as text to out."""
+    kernel; `close()` stops it and writes the events as text to out.
+
+    trace-cmd enables the event, sizes the ring buffer and only then
+    installs its SIGINT handler and forks one recorder per CPU; until then
+    it ignores SIGINT (SIG_IGN, inherited from main() here), so a stop in
+    that window would be lost, and a run would wait on it for ever: ready
+    means the handler is in place.  The recorders stop only when the
+    trace-cmd that forked them tells them to, so a kill takes its whole
+    process group (its own session)."""
 
     def __init__(self, out, flt):
         if not TRACEFS.joinpath("events").is_dir():
@@ -201,23 +221,32 @@ class Probe:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True)
         # recording has begun once the instance's event is enabled: what
-        # fires from then on is in its ring buffer
+        # fires from then on is in its ring buffer; it can be stopped once
+        # trace-cmd handles SIGINT
         enable = TRACEFS / "instances" / INSTANCE / "events" / "tcp" / "tcp_probe" / "enable"
-        deadline = time.monotonic() + 30
-        while not (enable.is_file() and enable.read_text().strip() == "1"):
+        deadline = time.monotonic() + 60
+        while not (enable.is_file() and enable.read_text().strip() == "1"
+                   and catches_sigint(self.proc.pid)):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.proc.kill()
+                self._kill()
                 err = self.proc.communicate()[1].decode(errors="replace").strip()
                 raise SystemExit(f"monitor: trace-cmd record did not start: {err[-300:]}")
             time.sleep(0.01)
+
+    def _kill(self):
+        """trace-cmd and its recorders."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
 
     def close(self):
         self.proc.send_signal(signal.SIGINT)
         try:
             _, err = self.proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
+            self._kill()        # not just trace-cmd: its recorders hold stderr open
+            _, err = self.proc.communicate(timeout=60)
         with open(self.out, "wb") as f:
             p = subprocess.run(["trace-cmd", "report", "-i", str(self.dat)], stdout=f,
                                stderr=subprocess.PIPE)

@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -176,8 +177,18 @@ class Monitor:
                 env=env, start_new_session=True)        # Ctrl-C goes to the runner, which stops it
         self._expect("ready")
 
+    # the monitor answers within seconds; trace-cmd's start and stop are
+    # themselves bounded at 60 s (dctestbed.monitor.Probe)
+    ANSWER_S = 180
+
     def _expect(self, word):
-        line = self.proc.stdout.readline().strip()
+        """The monitor's next line, which must be word: a monitor that does
+        not answer in time is stopped and the run fails, rather than wait."""
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.ANSWER_S)
+        line = self.proc.stdout.readline().strip() if ready else None
+        if line is None:
+            self.proc.kill()
+            raise RuntimeError(f"monitor: no answer in {self.ANSWER_S} s (expected {word!r})")
         if line != word:
             raise RuntimeError(f"monitor: expected {word!r}, got {line!r}")
 

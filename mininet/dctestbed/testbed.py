@@ -23,6 +23,7 @@ from mininet.node import OVSBridge, OVSSwitch
 from mininet.nodelib import LinuxBridge
 
 from dctestbed import ovs, router
+from dctestbed.monitor import INSTANCE, TRACEFS
 from dctestbed.port import offloads_off
 
 ECN_CCS = {"dctcp", "xdctcp", "tdctcp", "bpf_xdctcp", "bpf_tdctcp"}
@@ -43,7 +44,9 @@ def run(args, check=True):
 
 LEFTOVER_PROGRAMS = ("dctestbed", "iperf3")
 # the helpers a run starts in our own namespace, which live only during a run
-RUN_HELPERS = ("dctestbed.monitor", "dctestbed.flowapp")
+# (trace-cmd: the monitor's tcp_probe recording, whose per-CPU recorders
+# outlive a killed monitor)
+RUN_HELPERS = ("dctestbed.monitor", "dctestbed.flowapp", f"trace-cmd record -q -B {INSTANCE} ")
 
 
 def leftover_pids(proc=Path("/proc")):
@@ -122,9 +125,10 @@ def _kill(pids, wait_s=10.0):
 
 def cleanup(switch="ovs"):
     """Remove what an earlier run left, and only that: its traffic
-    programs and Mininet's node shells, its Open vSwitch bridges (switch
-    "ovs" only: nothing asks Open vSwitch anything where it is not used),
-    its NODE-ethN links and routers' VRF devices.  Not Mininet's own clean-up
+    programs, monitor recorders and Mininet's node shells, its Open vSwitch
+    bridges (switch "ovs" only: nothing asks Open vSwitch anything where it
+    is not used), its NODE-ethN links, routers' VRF devices and trace
+    instance.  Not Mininet's own clean-up
     (mn -c), which also kills every ping on the host, deletes /tmp/*.log
     and every Open vSwitch bridge, and waits without bound for processes it
     cannot kill."""
@@ -147,6 +151,10 @@ def cleanup(switch="ovs"):
         subprocess.run(["ip", "-force", "-batch", "-"], capture_output=True, text=True,
                        input="".join(f"link del {name}\n" for name in links))
     router.cleanup()
+    try:
+        (TRACEFS / "instances" / INSTANCE).rmdir()     # a killed monitor's trace instance
+    except OSError:
+        pass
 
 
 SWITCHES = ("ovs", "bridge", "router")

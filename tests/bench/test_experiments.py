@@ -58,7 +58,10 @@ def test_leftover_programs_are_those_in_other_namespaces(tmp_path):
     proc("16", ["python3", "-m", "dctestbed.monitor", "--dev", "s1-eth1"], "net:[1]")
     proc("14", ["sshd"], "net:[7]")
     (tmp_path / "15").mkdir()                               # a kernel thread: no cmdline
-    assert sorted(testbed.leftover_pids(tmp_path)) == [10, 11, 16]
+    # a killed monitor's trace-cmd recorder (they stop only when told by their parent)
+    proc("17", ["trace-cmd", "record", "-q", "-B", "dctestbed", "-b", "8192"], "net:[1]")
+    proc("18", ["trace-cmd", "record", "-B", "mine"], "net:[1]")       # someone else's
+    assert sorted(testbed.leftover_pids(tmp_path)) == [10, 11, 16, 17]
 
 
 def test_node_shells_and_links_of_a_killed_run(tmp_path):

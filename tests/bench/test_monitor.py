@@ -1,6 +1,8 @@
 """The monitors' parsers: nstat counters, tcp_probe lines and the
 netlink qdisc reply the queue sampler reads."""
 
+import os
+import signal
 import struct
 
 from dctestbed import monitor
@@ -177,3 +179,26 @@ def test_queue_sampler_does_not_burst_after_falling_behind(monkeypatch, tmp_path
     t, clock = sample(monkeypatch, tmp_path, delays=[0.0, 0.0, 0.005, 0.0, 0.0], n=6)
     gaps = [round(b - a, 6) for a, b in zip(t, t[1:], strict=False)]
     assert len(t) == 6 and gaps == [0.001, 0.006, 0.001, 0.001, 0.001]
+
+
+def test_probe_is_ready_only_once_trace_cmd_handles_sigint(tmp_path):
+    """Before trace-cmd installs its SIGINT handler it ignores SIGINT (the
+    monitor's SIG_IGN is inherited across exec): a stop then is lost."""
+    def status(pid, cgt):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "status").write_text(
+            f"Name:\ttrace-cmd\nSigIgn:\t0000000000000002\nSigCgt:\t{cgt}\n")
+    status(1, "0000000000000000")           # still setting up: SIGINT ignored
+    status(2, "0000000000004a02")           # handler in place (SIGINT, SIGUSR1, ...)
+    status(3, "0000000000004a00")
+    assert not monitor.catches_sigint(1, tmp_path)
+    assert monitor.catches_sigint(2, tmp_path)
+    assert not monitor.catches_sigint(3, tmp_path)
+    assert not monitor.catches_sigint(4, tmp_path)          # gone
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert not monitor.catches_sigint(os.getpid())
+        signal.signal(signal.SIGINT, lambda *_: None)
+        assert monitor.catches_sigint(os.getpid())
+    finally:
+        signal.signal(signal.SIGINT, old)

@@ -164,3 +164,21 @@ def test_virtual_time_defaults():
                       environment=False)
     options.check(options.parse(["fattree", "--switch", "ovs"], clock_name="virtual"),
                   environment=False)
+
+
+def test_a_monitor_that_does_not_answer_fails_the_run_instead_of_hanging():
+    """A monitor stuck in its own wait (once: a lost stop of trace-cmd) must
+    not hold the run for ever: no answer in time kills it and fails."""
+    import subprocess
+
+    from dctestbed.runner import Monitor
+
+    mon = Monitor.__new__(Monitor)
+    mon.proc = subprocess.Popen(["sleep", "30"], stdout=subprocess.PIPE, text=True)
+    mon.ANSWER_S = 0.2
+    with pytest.raises(RuntimeError, match="no answer"):
+        mon._expect("ok")
+    assert mon.proc.wait(timeout=5) != 0            # killed
+    mon.proc = subprocess.Popen(["echo", "ok"], stdout=subprocess.PIPE, text=True)
+    mon._expect("ok")
+    mon.proc.wait()
