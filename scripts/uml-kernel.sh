@@ -8,7 +8,10 @@
 #
 #   scripts/uml-kernel.sh            the build directory (building it first)
 #   scripts/uml-kernel.sh --modules  ... and this tree's modules built for it
-#                                    into BUILD/dctcp-modules/
+#                                    into BUILD/dctcp-modules/KEY/ (KEY from
+#                                    their sources: trees with other sources
+#                                    run side by side), printed as a second
+#                                    line
 #   scripts/uml-kernel.sh --cached   exit 0 if the kernel is built, 1 if not
 #                                    (builds nothing)
 #
@@ -96,14 +99,17 @@ if [ "$built" -eq 0 ]; then
 	say "built in $(( $(date +%s) - start )) s: $build/linux ($(make -s -C "$src" ARCH=um O="$build" kernelrelease 2>/dev/null))"
 fi
 
+mods=
 if [ "$want_modules" -eq 1 ]; then
 	# this tree's modules, built from a copy so the host build in the tree stays
-	mods="$build/dctcp-modules"
+	sources=(Kbuild tcp_dctcp_base.h tcp_dctcp_compat.h tcp_xdctcp.c tcp_tdctcp.c tcp_tdctcp_trace.h)
+	mods="$build/dctcp-modules/$(cd "$top" && cat "${sources[@]}" | sha256sum | cut -c1-12)"
 	mkdir -p "$mods"
-	for f in Kbuild tcp_dctcp_base.h tcp_dctcp_compat.h tcp_xdctcp.c tcp_tdctcp.c tcp_tdctcp_trace.h; do
+	for f in "${sources[@]}"; do
 		cmp -s "$top/$f" "$mods/$f" || cp "$top/$f" "$mods/$f"
 	done
 	make -s -C "$build" ARCH=um M="$mods" modules >"$mods/build.log" 2>&1 ||
 		{ tail -n 20 "$mods/build.log" >&2; die "building the modules for UML failed (log: $mods/build.log)"; }
 fi
 echo "$build"
+[ -z "$mods" ] || echo "$mods"

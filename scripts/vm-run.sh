@@ -155,7 +155,10 @@ uml)
 	done
 	share=
 	[ ${#shares[@]} -eq 0 ] || share="dctestbed.share=$(IFS=,; echo "${shares[*]}")"
-	build=$("$top/scripts/uml-kernel.sh" --modules) || exit 2
+	# the kernel's build directory, then this tree's modules built for it
+	built=$("$top/scripts/uml-kernel.sh" --modules) || exit 2
+	build=${built%%$'\n'*}
+	mods=${built#*$'\n'}
 	# the guest runs a script of ours as its first process (scripts/uml/init.sh)
 	run="$log_dir/uml-run.sh"
 	printf '%s\n' "$inner" >"$run"
@@ -167,7 +170,7 @@ uml)
 	# stamped with the host's wall clock (the guest has only its virtual one)
 	timeout -k 10 "$timeout_s" "$build/linux" "mem=$memory" root=/dev/root rootfstype=hostfs \
 		rootflags=/ rw "init=$top/scripts/uml/init.sh" "dctestbed.run=$run" \
-		"dctestbed.modules=$build/root/lib/modules" "dctestbed.extra=$build/dctcp-modules" \
+		"dctestbed.modules=$build/root/lib/modules" "dctestbed.extra=$mods" \
 		${share:+"$share"} time-travel=inf-cpu con0=fd:0,fd:1 con=null quiet </dev/null |
 		PYTHONPATH="$top/mininet" /usr/bin/python3 -m dctestbed.wallclock
 	rc=${PIPESTATUS[0]}
