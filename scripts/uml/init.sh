@@ -53,7 +53,11 @@ for arg in $cmdline; do
 	esac
 done
 if [ -n "$modules" ]; then
-	mount --bind "$modules" /lib/modules
+	# the root is the host's file system: a host whose own kernel has no
+	# modules (a container) may have no /lib/modules to mount on
+	[ -d /lib/modules ] || mkdir -p /lib/modules
+	mount --bind "$modules" /lib/modules ||
+		echo "uml init: cannot mount this kernel's modules on /lib/modules" >&2
 fi
 hostname dctestbed-uml
 ip link set lo up
