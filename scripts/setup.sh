@@ -35,6 +35,16 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "must run as root (apt-get and pip install system-wide)"
 command -v apt-get >/dev/null || die "apt-get not found: this script supports Debian and Ubuntu"
 
+# one set-up at a time (make test's and an experiment's may start together),
+# and apt waits for a dpkg lock someone else holds instead of failing
+mkdir -p /var/lock
+exec 8>/var/lock/dctcp-setup.lock
+if ! flock -n 8; then
+	say "waiting for another scripts/setup.sh to finish"
+	flock 8
+fi
+apt_wait=(-o DPkg::Lock::Timeout=900)
+
 want_build=0 want_vm=0 want_uml=0
 [ $# -eq 0 ] && set -- build vm uml
 for arg in "$@"; do
@@ -70,7 +80,7 @@ fi
 if [ "${#missing[@]}" -gt 0 ]; then
 	say "installing Debian packages: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null || die "apt-get update failed"
+	apt-get "${apt_wait[@]}" update -q >/dev/null || die "apt-get update failed"
 	# no service starts from what is installed here (openssh-server's sshd:
 	# the tests start their own, in namespaces); policy-rc.d is Debian's way
 	policy=
@@ -80,7 +90,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 		policy=/usr/sbin/policy-rc.d
 	fi
 	rc=0
-	apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/setup-apt.log 2>&1 || rc=$?
+	apt-get "${apt_wait[@]}" install -y -q --no-install-recommends "${missing[@]}" >/tmp/setup-apt.log 2>&1 || rc=$?
 	[ -z "$policy" ] || rm -f "$policy"
 	[ "$rc" -eq 0 ] ||
 		{ tail -n 20 /tmp/setup-apt.log >&2; die "apt-get install failed (log: /tmp/setup-apt.log)"; }
@@ -94,7 +104,7 @@ if [ "$want_build" -eq 1 ]; then
 	if ! dpkg-query -W -f='${Status}' "$rt" 2>/dev/null | grep -q 'install ok installed' &&
 		apt-cache show "$rt" >/dev/null 2>&1; then
 		say "installing $rt (libFuzzer)"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$rt" \
+		DEBIAN_FRONTEND=noninteractive apt-get "${apt_wait[@]}" install -y -q --no-install-recommends "$rt" \
 			>/tmp/setup-apt.log 2>&1 || die "apt-get install $rt failed (log: /tmp/setup-apt.log)"
 	fi
 fi
