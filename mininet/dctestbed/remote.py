@@ -27,7 +27,7 @@ from dctestbed import inventory
 from dctestbed.options import OptionError
 from dctestbed.port import OFFLOADS
 from dctestbed.ssh import HostError, SshHost
-from dctestbed.testbed import ecn_for, parse_qdisc_stats, proc_stat_busy
+from dctestbed.testbed import ISOLATION, count_lines, ecn_for, parse_qdisc_stats, proc_stat_busy
 
 TOP = Path(__file__).resolve().parents[2]
 PKG = Path(__file__).resolve().parent
@@ -409,10 +409,15 @@ class RemoteTestbed:
             self._undo(h, f"tc qdisc del dev {dev} root 2>/dev/null; true")
 
     def init_hosts(self, rto_min_ms=None):
-        """The default control cubic without ECN, and the minimum RTO on
-        the routes of the data NIC."""
+        """The default control cubic without ECN, no TCP metrics kept
+        between connections (the old setting restored by stop()) and the
+        cached ones flushed, and the minimum RTO on the routes of the data
+        NIC."""
         for h in self.net.hosts:
-            h.run("sysctl -qw net.ipv4.tcp_congestion_control=cubic net.ipv4.tcp_ecn=0")
+            saved = h.run("sysctl -n net.ipv4.tcp_no_metrics_save").stdout.strip()
+            self._undo(h, f"sysctl -qw net.ipv4.tcp_no_metrics_save={saved or 0}")
+            h.run(f"sysctl -qw net.ipv4.tcp_congestion_control=cubic net.ipv4.tcp_ecn=0 {ISOLATION}")
+            h.run("ip tcp_metrics flush all 2>/dev/null; true")
             if not rto_min_ms:
                 continue
             dev = h.inv.data_dev
@@ -421,6 +426,12 @@ class RemoteTestbed:
                 plain = re.sub(r" rto_min \S+", "", r.strip())
                 h.run(f"ip route replace {plain} dev {dev} rto_min {rto_min_ms}ms")
                 self._undo(h, f"ip route replace {r.strip()} dev {dev}")
+
+    def cached_metrics(self):
+        """How many destinations' TCP metrics the hosts hold (each network
+        namespace has its own)."""
+        return sum(count_lines(h.run("ip tcp_metrics show 2>/dev/null; true").stdout)
+                   for h in self.net.hosts)
 
     def set_default_cc(self, hosts, cc):
         for h in hosts:

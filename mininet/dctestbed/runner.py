@@ -33,7 +33,7 @@ from dctestbed.experiments import (
 )
 from dctestbed.monitor import COUNTERS, counter_deltas, lost_events, parse_counters, parse_probe
 from dctestbed.remote import RemoteTestbed
-from dctestbed.testbed import Testbed, cleanup, run
+from dctestbed.testbed import ISOLATION, Testbed, cleanup, run
 from dctestbed.variants import (
     VariantError,
     Variants,
@@ -456,6 +456,7 @@ def execute(o, argv):
         "group_name": exp.group_name,
         "reps": o.reps, "rate_mbit": o.rate, "k_pkts": o.k, "buffer_pkts": o.buffer,
         "rto_min_ms": o.rto_min_ms, "kernel": platform.release(),
+        "isolation": ISOLATION,
         "kernel_build": platform.version(),
         "emulation": emulation(), "clock": o.clock, "switch": o.switch,
         "added_rtt_us": o.rtt_us,
@@ -538,6 +539,9 @@ def execute(o, argv):
                                             tmp, variants)
                     i += 1
                     progress(i, total, t_start, key, rows, goodput, o, exp.kind)
+        # what the runs left in the hosts' TCP metrics caches: nothing, when
+        # no connection could hand its RTT or reordering to the next
+        params["tcp_metrics_cached"] = tb.cached_metrics()
     except KeyboardInterrupt:
         interrupted = "interrupted (Ctrl-C or SIGTERM)"
     except Exception as e:      # keep the data and clean up, then report the failure

@@ -26,6 +26,10 @@ from dctestbed import ovs, router
 from dctestbed.monitor import INSTANCE, TRACEFS
 from dctestbed.port import offloads_off
 
+# No connection starts from another's cached metrics (RTT, reordering, ssthresh):
+# each repetition and each control meets the path as a new host would
+ISOLATION = "net.ipv4.tcp_no_metrics_save=1"
+
 ECN_CCS = {"dctcp", "xdctcp", "tdctcp", "bpf_xdctcp", "bpf_tdctcp"}
 
 
@@ -249,10 +253,13 @@ class Testbed:
 
     def init_hosts(self, rto_min_ms=None):
         """Every host: ECN off by default (the DCTCP family negotiates it
-        per socket, as its congestion control needs ECN) and, optionally,
-        a minimum RTO on its routes (6.1 has no sysctl for it)."""
+        per socket, as its congestion control needs ECN), no TCP metrics
+        kept between connections (ISOLATION) and what the checks before
+        left flushed, and, optionally, a minimum RTO on its routes (6.1 has
+        no sysctl for it)."""
         for h in self.net.hosts:
-            cmd = "sysctl -qw net.ipv4.tcp_congestion_control=cubic net.ipv4.tcp_ecn=0"
+            cmd = ("sysctl -qw net.ipv4.tcp_congestion_control=cubic net.ipv4.tcp_ecn=0 "
+                   f"{ISOLATION} && ip tcp_metrics flush all 2>/dev/null; true")
             if rto_min_ms:
                 # every link route of the host, again with the minimum RTO
                 cmd += (" && ip -o route show scope link | sed 's/ rto_min[ a-z]* [0-9a-z]*//' | "
@@ -260,6 +267,11 @@ class Testbed:
             out = h.cmd(cmd + " && echo ok")
             if not out.strip().endswith("ok"):
                 raise RuntimeError(f"{h.name}: host set-up failed: {out.strip()}")
+
+    def cached_metrics(self):
+        """How many destinations' TCP metrics the hosts hold (none, when
+        every run is isolated)."""
+        return sum(count_lines(h.cmd("ip tcp_metrics show 2>/dev/null")) for h in self.net.hosts)
 
     def set_default_cc(self, hosts, cc):
         """The namespace default congestion control and tcp_ecn of each
@@ -288,6 +300,11 @@ class Testbed:
     def cpu_busy(self):
         """{"testbed": (busy, total) jiffies}: the one kernel every host shares."""
         return {"testbed": proc_stat_busy(Path("/proc/stat").read_text())}
+
+
+def count_lines(text):
+    """The non-empty lines of a command's output."""
+    return sum(1 for line in text.splitlines() if line.strip())
 
 
 def proc_stat_busy(text):

@@ -50,6 +50,15 @@ def test_every_query_completes_above_the_ideal(run):
         assert float(r["fct_us"]) > ideal[(r["cc"], r["group"])] - tick_us - 1_300, r
 
 
+def test_no_connection_inherits_cached_metrics(run):
+    """Every host keeps no TCP metrics between connections, so no query
+    starts from the RTT, reordering or ssthresh another repetition or
+    control left: after the runs no host holds any (the capacity and RTT
+    checks before them left some, flushed when the hosts were set up)."""
+    assert run["params"]["isolation"] == "net.ipv4.tcp_no_metrics_save=1"
+    assert run["params"]["tcp_metrics_cached"] == 0
+
+
 def test_queue_samples_describe_the_bottleneck(run):
     """The monitor's queue series, run by run: every run sampled, in time
     order, near the asked rate, within the buffer, full-sized frames; the

@@ -120,6 +120,9 @@ def test_incast_runs_on_ssh_reached_hosts_and_reports_as_the_emulated_testbed(ra
     assert {h: v["inventory_host"] for h, v in hosts.items()} == \
         {"h1": "agg", "h2": "w1", "h3": "w2", "h4": "w3"}
     assert params["testbed"]["marking"] == {"host": "tor", "kind": "linux", "egress_dev": "tor-agg"}
+    # no host kept TCP metrics between connections
+    assert params["isolation"] == "net.ipv4.tcp_no_metrics_save=1"
+    assert params["tcp_metrics_cached"] == 0
     # the module the runs used is this tree's, inserted over SSH
     ours = subprocess.run(["modinfo", "-F", "srcversion", str(MODULES / "tcp_tdctcp.ko")],
                           capture_output=True, text=True).stdout.strip()
