@@ -337,9 +337,11 @@ class RemoteTestbed:
 
     def start(self):
         """Record what the runs will change; set the offloads."""
+        names = ("net.ipv4.tcp_congestion_control", "net.ipv4.tcp_ecn", "net.ipv4.tcp_no_metrics_save")
         for h in self.net.hosts:
-            ccs = h.run("sysctl -n net.ipv4.tcp_congestion_control net.ipv4.tcp_ecn").stdout.split()
-            self._undo(h, f"sysctl -qw net.ipv4.tcp_congestion_control={ccs[0]} net.ipv4.tcp_ecn={ccs[1]}")
+            values = h.run(f"sysctl -n {' '.join(names)}").stdout.split()
+            saved = zip(names, values, strict=True)
+            self._undo(h, "sysctl -qw " + " ".join(f"{n}={v}" for n, v in saved))
         devs = [(h, h.inv.data_dev) for h in self.net.hosts]
         if self.rig.marking:
             devs.append((self.rig.marking, self.rig.inv.marking.egress_dev))
@@ -410,12 +412,10 @@ class RemoteTestbed:
 
     def init_hosts(self, rto_min_ms=None):
         """The default control cubic without ECN, no TCP metrics kept
-        between connections (the old setting restored by stop()) and the
-        cached ones flushed, and the minimum RTO on the routes of the data
+        between connections and the cached ones flushed (start() recorded
+        the old settings), and the minimum RTO on the routes of the data
         NIC."""
         for h in self.net.hosts:
-            saved = h.run("sysctl -n net.ipv4.tcp_no_metrics_save").stdout.strip()
-            self._undo(h, f"sysctl -qw net.ipv4.tcp_no_metrics_save={saved or 0}")
             h.run(f"sysctl -qw net.ipv4.tcp_congestion_control=cubic net.ipv4.tcp_ecn=0 {ISOLATION}")
             h.run("ip tcp_metrics flush all 2>/dev/null; true")
             if not rto_min_ms:

@@ -259,7 +259,7 @@ class Testbed:
         no sysctl for it)."""
         for h in self.net.hosts:
             cmd = ("sysctl -qw net.ipv4.tcp_congestion_control=cubic net.ipv4.tcp_ecn=0 "
-                   f"{ISOLATION} && ip tcp_metrics flush all 2>/dev/null; true")
+                   f"{ISOLATION} && {{ ip tcp_metrics flush all >/dev/null 2>&1 || true; }}")
             if rto_min_ms:
                 # every link route of the host, again with the minimum RTO
                 cmd += (" && ip -o route show scope link | sed 's/ rto_min[ a-z]* [0-9a-z]*//' | "

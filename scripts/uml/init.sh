@@ -55,7 +55,7 @@ done
 if [ -n "$modules" ]; then
 	# the root is the host's file system: a host whose own kernel has no
 	# modules (a container) may have no /lib/modules to mount on
-	[ -d /lib/modules ] || mkdir -p /lib/modules
+	mkdir -p /lib/modules
 	mount --bind "$modules" /lib/modules ||
 		echo "uml init: cannot mount this kernel's modules on /lib/modules" >&2
 fi
