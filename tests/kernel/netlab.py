@@ -249,7 +249,13 @@ def mark_ce(ns, dev, percent, rate_mbit=None):
     a transfer that only a CPU limits never lets the clock advance.
 
     netem's ecn option drops the packets it cannot mark, so only ECT(0)
-    packets are steered to it: a timewait ACK or RST is never lost."""
+    packets are steered to it: a timewait ACK or RST is never lost.
+
+    netem marks a whole skb, and TCP hands the sender's qdisc GSO skbs of
+    several segments whatever ethtool says (segmentation happens after the
+    qdisc): with gso_max_segs 1 every skb is one segment, so p is the
+    fraction of packets marked, each independently."""
+    sh(["ip", "link", "set", "dev", dev, "gso_max_segs", "1"], ns)
     parent = ["root"]
     if rate_mbit:
         sh(["tc", "qdisc", "add", "dev", dev, "root", "handle", "5:", "htb", "default", "1"], ns)
