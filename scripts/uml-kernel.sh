@@ -6,6 +6,12 @@
 # the repository, keyed on the source package's version, the patches and
 # the configuration: it is rebuilt only when one of them changes.
 #
+# UML_HZ (default 250, as Debian's x86 kernels; 100, 300 or 1000) is the
+# timer rate it is built with: TCP's RTO, delayed-ACK and loss-probe
+# timers count jiffies, so it shapes every tail the testbed measures.
+# Each rate is a build of its own (0002-um-configurable-hz.patch makes
+# the option settable; upstream UML fixes it at 100).
+#
 #   scripts/uml-kernel.sh            the build directory (building it first)
 #   scripts/uml-kernel.sh --modules  ... and this tree's modules built for it
 #                                    into BUILD/dctcp-modules/KEY/ (KEY from
@@ -35,12 +41,18 @@ case "${1:-}" in
 *) die "unknown option '$1' (expected: --modules or --cached)" ;;
 esac
 
+hz=${UML_HZ:-250}
+case "$hz" in
+100 | 250 | 300 | 1000) ;;
+*) die "UML_HZ=$hz: the timer rate must be 100, 250, 300 or 1000" ;;
+esac
+
 tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' 2>/dev/null | sort -V | tail -n 1)
 [ -n "$tarball" ] || die "no /usr/src/linux-source-*.tar.xz (run scripts/setup.sh uml)"
 pkg=$(basename "$tarball" .tar.xz)
 pkgver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || stat -c %Y "$tarball")
 patches=("$top"/scripts/uml/*.patch)
-key=$(printf '%s\n' "$pkg" "$pkgver" | cat - "$fragment" "${patches[@]}" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "$pkg" "$pkgver" "CONFIG_HZ=$hz" | cat - "$fragment" "${patches[@]}" | sha256sum | cut -c1-12)
 srckey=$(cat "${patches[@]}" | sha256sum | cut -c1-8)
 src="$cache/$pkg-$pkgver-$srckey"
 build="$cache/build-$key"
@@ -60,7 +72,7 @@ flock 9
 if [ "$built" -eq 0 ]; then
 	mkdir -p "$cache"
 	start=$(date +%s)
-	say "building User-Mode Linux from $pkg $pkgver with $(basename "$fragment")"
+	say "building User-Mode Linux from $pkg $pkgver with $(basename "$fragment"), HZ=$hz"
 	say "first time on this machine only: about 4 minutes on 2 cores (6 CPU-minutes); cached in $build"
 	if [ ! -f "$src/.extracted" ]; then
 		say "extracting $tarball"
@@ -76,8 +88,9 @@ if [ "$built" -eq 0 ]; then
 	rm -rf "$build"
 	mkdir -p "$build"
 	log="$build/build.log"
+	printf 'CONFIG_HZ=%s\n' "$hz" >"$build/hz.config"
 	make -C "$src" ARCH=um O="$build" defconfig >"$log" 2>&1 || die "defconfig failed (log: $log)"
-	(cd "$src" && scripts/kconfig/merge_config.sh -m -O "$build" "$build/.config" "$fragment") >>"$log" 2>&1 ||
+	(cd "$src" && scripts/kconfig/merge_config.sh -m -O "$build" "$build/.config" "$fragment" "$build/hz.config") >>"$log" 2>&1 ||
 		die "merging $fragment failed (log: $log)"
 	make -C "$src" ARCH=um O="$build" olddefconfig >>"$log" 2>&1 || die "olddefconfig failed (log: $log)"
 	# every option of the fragment must have taken: a silently dropped one
@@ -89,7 +102,7 @@ if [ "$built" -eq 0 ]; then
 		CONFIG_*=*) grep -qxF "$line" "$build/.config" ||
 			die "${line%%=*} did not take the value ${line#*=}: a dependency is missing (log: $log)" ;;
 		esac
-	done <"$fragment"
+	done < <(cat "$fragment" "$build/hz.config")
 	say "compiling (log: $log)"
 	nice make -C "$src" ARCH=um O="$build" -j"$(nproc)" all >>"$log" 2>&1 ||
 		{ tail -n 20 "$log" >&2; die "the build failed (log: $log)"; }

@@ -2,7 +2,8 @@
 # Run a command on the kernel testbed: inside Debian's kernel booted by
 # virtme-ng (TESTBED=vm), inside a User-Mode Linux kernel in virtual time
 # (TESTBED=uml: time-travel=inf-cpu, CPU work takes no time, the clock
-# jumps to the next timer; built by scripts/uml-kernel.sh), or directly on
+# jumps to the next timer; built by scripts/uml-kernel.sh at the timer
+# rate UML_HZ, default 250), or directly on
 # this host when it can load modules (TESTBED=native, a real testbed
 # host).  TESTBED=auto (default) picks native when /proc/modules and the
 # running kernel's build directory exist, else vm.
@@ -161,9 +162,10 @@ uml)
 	mods=${built#*$'\n'}
 	# the guest runs a script of ours as its first process (scripts/uml/init.sh)
 	run="$log_dir/uml-run.sh"
-	printf '%s\n' "$inner" >"$run"
+	# the timer rate the guest was asked for (scripts/uml-kernel.sh: UML_HZ)
+	printf 'export UML_HZ=%q\n%s\n' "${UML_HZ:-250}" "$inner" >"$run"
 	rm -f "$run.rc"
-	echo "vm-run: booting User-Mode Linux $(basename "$build") in virtual time (time-travel=inf-cpu), time limit ${timeout_s}s"
+	echo "vm-run: booting User-Mode Linux $(basename "$build") at HZ=${UML_HZ:-250} in virtual time (time-travel=inf-cpu), time limit ${timeout_s}s"
 	set +e
 	# UML's memory is a file in $TMPDIR (default /dev/shm); its console is
 	# this terminal, quiet but for the command's own output, each line

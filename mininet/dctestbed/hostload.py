@@ -48,7 +48,8 @@ def compare(idle_dir, loaded_dir, tolerance):
         lines.append(f"| {cc} | {q0:.3f} / {q1:.3f} | {100 * dq:+.2f} % | {g0:.1f} / {g1:.1f} "
                      f"| {100 * dg:+.2f} % |")
     lines += ["", f"Testbed: {p_idle.get('emulation', '?')}, clock {p_idle.get('clock', 'wall')}, "
-              f"kernel {p_idle.get('kernel', '?')}; largest change {100 * worst:.2f} % "
+              f"kernel {p_idle.get('kernel', '?')}, HZ {p_idle.get('kernel_hz') or '?'}; "
+              f"largest change {100 * worst:.2f} % "
               f"(tolerance {100 * tolerance:g} %)."]
     return lines, worst
 

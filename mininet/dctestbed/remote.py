@@ -31,6 +31,10 @@ from dctestbed.testbed import ISOLATION, count_lines, ecn_for, parse_qdisc_stats
 
 TOP = Path(__file__).resolve().parents[2]
 PKG = Path(__file__).resolve().parent
+# one line, "hz=N" (empty when the host's kernel configuration is not readable)
+HZ_SCRIPT = ('echo "hz=$({ zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname -r) '
+             '2>/dev/null; } | sed -n \'s/^CONFIG_HZ=//p\' | head -n 1)"')
+
 TOOLS = ("python3", "iperf3", "tc", "ip", "ethtool", "ping", "ss")
 MAX_CLOCK_OFFSET_S = 0.1
 OUR_MODULES = ("xdctcp", "tdctcp")
@@ -132,7 +136,7 @@ class Rig:
 
     def _facts(self, h):
         inv = h.inv
-        script = (f"uname -r; cat /proc/sys/kernel/random/boot_id; "
+        script = (f"uname -r; cat /proc/sys/kernel/random/boot_id; {HZ_SCRIPT}; "
                   f"for t in {' '.join(TOOLS)}; do command -v $t >/dev/null || echo missing $t; done; ")
         if inv.role == "marking":
             script += (f"cat /proc/sys/net/ipv4/ip_forward; "
@@ -142,6 +146,8 @@ class Rig:
         out = h.run(script, check=False).stdout.splitlines()
         if len(out) < 2:
             raise HostError(f"host {h.label}: no answer to the set-up checks")
+        hz = out[2].removeprefix("hz=").strip() if len(out) > 2 else ""
+        out = out[:2] + out[3:]
         missing = [w.split()[1] for w in out[2:] if w.startswith("missing ")]
         if missing:
             raise HostError(f"host {h.label}: missing {', '.join(missing)} (install: "
@@ -161,6 +167,7 @@ class Rig:
             raise HostError(f"host {h.label}: data_ip {inv.data_ip} is not on {inv.data_dev} "
                             f"({rest.strip()[-200:] or 'no IPv4 address'})")
         self.facts[inv.name] = {"kernel": out[0].strip(), "boot_id": out[1].strip(),
+                                "hz": int(hz) if hz.isdigit() else None,
                                 "clock_offset_ms": round(offset * 1000, 3)}
 
     def _data_reachability(self):
@@ -296,6 +303,11 @@ class Rig:
         """Kill what an earlier run left on any host."""
         for h in self.machines():
             h.kill_run()
+
+    def hz(self):
+        """The hosts' timer rate when they share one, else None."""
+        rates = {f.get("hz") for f in self.facts.values()}
+        return rates.pop() if len(rates) == 1 else None
 
     def describe(self):
         """What params.json records of the testbed."""

@@ -144,6 +144,19 @@ def _by_size_table(params, results, field):
     return _table(header, rows) + note
 
 
+def timer_rate(params):
+    """The kernel's timer rate as a report says it.  Virtual-time runs
+    made before the rate was recorded ran at UML's fixed 100 Hz."""
+    hz = params.get("kernel_hz")
+    if hz is None and params.get("clock") == "virtual":
+        hz, note = 100, " (UML's fixed rate; not recorded by runs of that time)"
+    else:
+        note = ""
+    if not hz:
+        return "kernel timer rate (HZ) not recorded"
+    return f"HZ = {hz}{note}, so timers tick every {1000 / hz:g} ms"
+
+
 def _testbed(params, results):
     """The Testbed paragraph."""
     def v(key, spec="g"):
@@ -158,13 +171,14 @@ def _testbed(params, results):
     text += (f"**Testbed.** Bottleneck shaped to {v('rate_mbit')} Mbit/s with ECN marking threshold "
             f"K = {v('k_pkts')} packets and a {v('buffer_pkts')}-packet buffer; measured base RTT "
             f"{v('base_rtt_us', '.0f')} µs")
+    hz = timer_rate(params)
     if params.get("clock") == "virtual":
         text += (" in virtual time (User-Mode Linux with time-travel=inf-cpu: CPU work takes no "
-                 "time, the clock jumps to the next timer; HZ = 100, so timers tick every 10 ms; "
+                 f"time, the clock jumps to the next timer; {hz}; "
                  + ("hosts reached over SSH; " if params.get("testbed") else "Linux bridges; ")
                  + f"{v('added_rtt_us')} µs of base RTT added on the hosts' ports)")
     else:
-        text += f" and unshaped capacity {v('capacity_mbit', '.0f')} Mbit/s"
+        text += f" and unshaped capacity {v('capacity_mbit', '.0f')} Mbit/s; {hz}"
     text += "."
     if params.get("carried_mbit") is not None:
         text += (f" One long flow over the shaped path carried {v('carried_mbit')} Mbit/s "

@@ -183,12 +183,18 @@ def verdict_counts(rows):
     return ", ".join(f"{counts[v]} {v}" for v in claims.VERDICTS if counts[v])
 
 
+def hz_of(params):
+    """A run's kernel timer rate; virtual-time runs from before it was
+    recorded ran at UML's fixed 100."""
+    return params.get("kernel_hz") or (100 if params.get("clock") == "virtual" else None)
+
+
 def testbed_table(runs, missing, clock):
     lines = ["| run | experiment | controls | reps | rate | K / buffer | base RTT | carried | "
-             "kernel | clock |", "|" + "---|" * 10]
+             "kernel | HZ | clock |", "|" + "---|" * 11]
     for name, exp, _ in PLANS[clock]:
         if name not in runs:
-            lines.append(f"| {name} | {exp} | {missing.get(name, 'not run')} |" + " |" * 7)
+            lines.append(f"| {name} | {exp} | {missing.get(name, 'not run')} |" + " |" * 8)
             continue
         p = runs[name].params
         carried = (f"{p['carried_mbit']:g} Mbit/s" if p.get("carried_mbit") is not None
@@ -196,7 +202,7 @@ def testbed_table(runs, missing, clock):
         lines.append(f"| [{name}]({name}/report.md) | {exp} | {len(p['ccs'])} | {p['reps']} | "
                      f"{p['rate_mbit']:g} Mbit/s | {p['k_pkts']} / {p['buffer_pkts']} pkts | "
                      f"{(p.get('base_rtt_us') or 0):.0f} µs | {carried} | {p.get('kernel', '?')} "
-                     f"({p.get('emulation', '?')}) | {p.get('clock', 'wall')} |")
+                     f"({p.get('emulation', '?')}) | {hz_of(p) or '?'} | {p.get('clock', 'wall')} |")
     return lines
 
 

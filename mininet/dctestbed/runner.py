@@ -7,6 +7,7 @@ down and still writes the report of what was gathered.
 
 import contextlib
 import csv
+import gzip
 import json
 import os
 import platform
@@ -218,6 +219,26 @@ def emulation():
     if "time-travel" in cmdline:
         return "uml"
     return "vm" if "virtme" in cmdline else "native"
+
+
+def kernel_hz(release=None, proc=Path("/proc/config.gz"), boot=Path("/boot")):
+    """The running kernel's timer rate (CONFIG_HZ), from /proc/config.gz
+    or /boot/config-RELEASE; None when neither says."""
+    release = release or platform.release()
+    for path, opener in ((proc, gzip.open), (boot / f"config-{release}", open)):
+        try:
+            with opener(path, "rt") as f:
+                text = f.read()
+        except OSError:
+            continue
+        return config_hz(text)
+    return None
+
+
+def config_hz(text):
+    """CONFIG_HZ of a kernel configuration's text, or None."""
+    m = re.search(r"^CONFIG_HZ=(\d+)$", text, re.M)
+    return int(m.group(1)) if m else None
 
 
 def source_revision(top=TOP):
@@ -459,6 +480,8 @@ def execute(o, argv):
         "isolation": ISOLATION,
         "kernel_build": platform.version(),
         "emulation": emulation(), "clock": o.clock, "switch": o.switch,
+        # the timer rate of the kernel the hosts run (TCP's timers count its ticks)
+        "kernel_hz": kernel_hz(),
         "added_rtt_us": o.rtt_us,
         "source": source_revision(),
         "command": "python3 -m dctestbed " + " ".join(argv),
@@ -506,6 +529,7 @@ def execute(o, argv):
         say("building the network")
         tb.start()
         if rig:
+            params["kernel_hz"] = rig.hz()
             say(f"hosts ready in {time.monotonic() - t:.0f} s: {len(tb.net.hosts)} hosts over SSH, "
                 f"marking point {rig.inv.marking.name} ({rig.inv.marking.marking})")
         else:

@@ -393,7 +393,13 @@ def test_virtual_time_and_an_invalid_run_are_said():
     params = dict(clock="virtual", added_rtt_us=100, carried_mbit=950.0, carried_fraction=0.95,
                   rate_mbit=1000)
     text = report._testbed(params, [])
-    assert "in virtual time (User-Mode Linux" in text and "HZ = 100" in text
+    assert "in virtual time (User-Mode Linux" in text
+    # a run from before the rate was recorded ran at UML's fixed 100 Hz
+    assert "HZ = 100 (UML's fixed rate; not recorded by runs of that time)" in text
+    assert "HZ = 250, so timers tick every 4 ms" in report._testbed({**params, "kernel_hz": 250}, [])
+    wall = report._testbed({**params, "clock": "wall", "kernel_hz": 1000}, [])
+    assert "HZ = 1000, so timers tick every 1 ms" in wall
+    assert "HZ) not recorded" in report._testbed({**params, "clock": "wall"}, [])
     assert "carried 950 Mbit/s (95.0 % of the shaped rate)" in text
     assert "unshaped capacity" not in text and "INVALID" not in text
     params["invalid"] = "the shaped path carried 500 of 1000 Mbit/s"

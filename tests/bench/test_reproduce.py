@@ -296,3 +296,20 @@ def test_the_script_refuses_an_unknown_run_before_starting(tmp_path):
         assert not (tmp_path / "o").exists()
     r = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "TESTBED=vm" in r.stdout
+
+
+def test_the_testbed_table_names_each_run_s_timer_rate():
+    from types import SimpleNamespace
+    base = dict(ccs=["dctcp"], reps=2, rate_mbit=1000, k_pkts=20, buffer_pkts=100,
+                base_rtt_us=100, carried_mbit=950, kernel="6.1.192", emulation="uml",
+                clock="virtual")
+    runs = {"incast-rto10": SimpleNamespace(params={**base, "kernel_hz": 250}),
+            "incast-rto200": SimpleNamespace(params=base)}
+    lines = reproduce.testbed_table(runs, {}, "virtual")
+    assert lines[0].count("|") == lines[1].count("|") == len(lines[2].split("|")) - 1
+    row = {ln.split("|")[1].strip(): ln for ln in lines[2:]}
+    assert "| 6.1.192 (uml) | 250 | virtual |" in row["[incast-rto10](incast-rto10/report.md)"]
+    # runs from before the rate was recorded ran at upstream UML's 100
+    assert "| 6.1.192 (uml) | 100 | virtual |" in row["[incast-rto200](incast-rto200/report.md)"]
+    missing = next(ln for ln in lines if ln.startswith("| queue-buildup |"))
+    assert missing.count("|") == lines[0].count("|")

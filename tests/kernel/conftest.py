@@ -8,6 +8,7 @@ from pathlib import Path
 
 import netlab
 import pytest
+from dctestbed.runner import kernel_hz
 
 
 def pytest_configure(config):
@@ -26,7 +27,8 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    return [f"kernel under test: {platform.release()} ({os.uname().version})"]
+    return [f"kernel under test: {platform.release()} ({os.uname().version}), "
+            f"HZ {kernel_hz() or 'unknown'}"]
 
 
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 
 import netlab
 import pytest
+from dctestbed.runner import kernel_hz
 
 pytestmark = pytest.mark.virtual
 
@@ -57,6 +58,10 @@ def test_no_connection_inherits_cached_metrics(run):
     checks before them left some, flushed when the hosts were set up)."""
     assert run["params"]["isolation"] == "net.ipv4.tcp_no_metrics_save=1"
     assert run["params"]["tcp_metrics_cached"] == 0
+
+
+def test_the_run_records_the_kernel_timer_rate(run):
+    assert run["params"]["kernel_hz"] == kernel_hz() > 0
 
 
 def test_queue_samples_describe_the_bottleneck(run):

@@ -123,6 +123,9 @@ def test_incast_runs_on_ssh_reached_hosts_and_reports_as_the_emulated_testbed(ra
     # no host kept TCP metrics between connections
     assert params["isolation"] == "net.ipv4.tcp_no_metrics_save=1"
     assert params["tcp_metrics_cached"] == 0
+    # the hosts' timer rate, which every host reported alike
+    assert params["kernel_hz"] == runner.kernel_hz() > 0
+    assert {h["hz"] for h in hosts.values()} == {runner.kernel_hz()}
     # the module the runs used is this tree's, inserted over SSH
     ours = subprocess.run(["modinfo", "-F", "srcversion", str(MODULES / "tcp_tdctcp.ko")],
                           capture_output=True, text=True).stdout.strip()
