@@ -274,7 +274,7 @@ def _completions(params, fct):
             s["ideal_us"] = _round(float(ideal))
         s["p99_by_rep"] = [_round(stats.percentile(by_rep[r], 99)) for r in sorted(by_rep)]
         groups = [by_rep[r] for r in sorted(by_rep)]
-        for name, q in (("p50", 50), ("p99", 99)):
+        for name, q in (("p50", 50), ("p90", 90), ("p99", 99)):
             ci = stats.cluster_percentile_ci(groups, q)
             if ci:
                 s[f"{name}_ci"] = _round([ci[1], ci[2]])
@@ -375,8 +375,9 @@ def _versus(params, acc, kind, reference_of=lambda cc: REFERENCE_CC):
             ref_q = by_rep(ref, kind)
             mine = by_rep(a, kind)
             reps = sorted(set(ref_q) & set(mine))
-            row = {}
-            for name, q in (("p50", 50), ("p99", 99)):
+            row = {"count": min(sum(len(mine[r]) for r in reps),
+                                sum(len(ref_q[r]) for r in reps))}
+            for name, q in (("p50", 50), ("p90", 90), ("p99", 99)):
                 ci = stats.paired_percentile_ratio_ci([mine[r] for r in reps],
                                                       [ref_q[r] for r in reps], q)
                 if ci:
@@ -386,7 +387,7 @@ def _versus(params, acc, kind, reference_of=lambda cc: REFERENCE_CC):
                                                [[ref["runs"][r][0]] for r in reps], np.median)
             if ci:
                 row["goodput"] = _round(list(ci), 4)
-            if row:
+            if len(row) > 1:
                 out[(cc, str(g))] = row
     return out
 

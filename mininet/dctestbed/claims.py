@@ -7,12 +7,19 @@ one plan, the same r), so a ratio's interval resamples repetition indices,
 the same ones on both sides (stats.paired_ci).  A verdict follows from
 the 95 % interval alone:
 
-- reproduced: the interval lies on the paper's side of 1, beyond MARGIN
-  (or, for a claim of equality, inside the paper's margin);
+- reproduced: the interval lies on the paper's side of 1, beyond MARGIN,
+  and holds the paper's own ratio where the paper gives one (for a claim
+  of equality: the interval lies inside the paper's margin);
+- direction only: the interval lies on the paper's side of 1, beyond
+  MARGIN, but excludes the paper's ratio (a smaller or a larger effect);
 - not reproduced: the interval excludes an effect beyond MARGIN in the
-  paper's direction (for equality: lies outside the margin);
-- inconclusive: the interval allows either, or fewer than MIN_PAIRS
+  paper's direction (no effect, or the opposite one; for equality: the
+  interval lies outside the margin);
+- inconclusive: the interval allows both, or fewer than MIN_PAIRS
   repetitions pair up.
+
+Margins are symmetric: the same MARGIN decides "an effect" and "no effect"
+on either side of 1, in the claims, the aims and the collapse.
 """
 
 import math
@@ -27,8 +34,9 @@ from dctestbed import analysis, stats
 LEVEL = 0.95
 MIN_PAIRS = 3       # fewer repetitions give no interval worth a verdict
 MARGIN = 0.02       # a ratio within 2 % of 1 is no effect
-REPRODUCED, NOT, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
-VERDICTS = (REPRODUCED, INCONCLUSIVE, NOT, "invalid", "not run")
+REPRODUCED, DIRECTION, NOT, INCONCLUSIVE = ("reproduced", "direction only", "not reproduced",
+                                            "inconclusive")
+VERDICTS = (REPRODUCED, DIRECTION, INCONCLUSIVE, NOT, "invalid", "not run")
 
 
 # ---------------------------------------------------------------- metrics
@@ -211,11 +219,12 @@ def fmt_ratio(ci):
     return "-" if ci is None else f"{ci[0]:.2f} [{ci[1]:.2f}–{ci[2]:.2f}]"
 
 
-def direction(ci, paper_lower, margin=None):
+def direction(ci, paper_lower, margin=None, size=None):
     """The verdict of a ratio interval against a paper that says the ratio
-    is below 1 (paper_lower) or above 1.  A difference smaller than margin
-    (default MARGIN) counts as none: virtual-time repetitions can agree so
-    closely that a 0.1 % difference has a tight interval."""
+    is below 1 (paper_lower) or above 1, and, with size, that it is size.
+    A difference smaller than margin (default MARGIN) counts as none:
+    virtual-time repetitions can agree so closely that a 0.1 % difference
+    has a tight interval."""
     if ci is None:
         return "not run"
     if too_few(ci):
@@ -223,8 +232,12 @@ def direction(ci, paper_lower, margin=None):
     m = MARGIN if margin is None else margin
     _, lo, hi = ci
     if paper_lower:
-        return REPRODUCED if hi < 1 - m else NOT if lo >= 1 - m else INCONCLUSIVE
-    return REPRODUCED if lo > 1 + m else NOT if hi <= 1 + m else INCONCLUSIVE
+        verdict = REPRODUCED if hi < 1 - m else NOT if lo >= 1 - m else INCONCLUSIVE
+    else:
+        verdict = REPRODUCED if lo > 1 + m else NOT if hi <= 1 + m else INCONCLUSIVE
+    if verdict == REPRODUCED and size is not None and not lo <= size <= hi:
+        return DIRECTION
+    return verdict
 
 
 def within(ci, margin):
@@ -243,11 +256,14 @@ def within(ci, margin):
 
 
 def all_of(verdicts):
-    """Reproduced when every part is, not reproduced when any part is not."""
+    """Reproduced when every part is, not reproduced when any part is not,
+    direction only when every part is one of the two and one is that."""
     if any(v == NOT for v in verdicts):
         return NOT
     if verdicts and all(v == REPRODUCED for v in verdicts):
         return REPRODUCED
+    if verdicts and all(v in (REPRODUCED, DIRECTION) for v in verdicts):
+        return DIRECTION
     if any(v in ("not run", "invalid") for v in verdicts):
         return "not run"
     return INCONCLUSIVE
@@ -383,7 +399,7 @@ class Claims:
                     lambda rb, ra, db, da: (rb / ra) / (db / da), 95)
         self.add(claim, seed, f"N = {n}, two long flows into the aggregator's port: p95 with over "
                  f"without: reno {fmt_ratio(growth['reno'])}×, dctcp {fmt_ratio(growth['dctcp'])}×",
-                 ci, direction(ci, False),
+                 ci, direction(ci, False, size=4.8 / 0.99),
                  "ratio: reno's growth over dctcp's; background on the same port (the ports' "
                  "buffers are separate: the shared-buffer case is not emulated)", 4.8 / 0.99)
 
@@ -406,8 +422,8 @@ class Claims:
             return
         run = self.runs["queue-buildup"]
         ci, text = self.versus(run, "xdctcp", "dctcp", "", completions("short", None))
-        self.add(claim_d, seed_d, text, ci, direction(ci, True), "ratio xdctcp/dctcp of the mean",
-                 0.934)
+        self.add(claim_d, seed_d, text, ci, direction(ci, True, size=0.934),
+                 "ratio xdctcp/dctcp of the mean", 0.934)
         ci, text = self.versus(run, "xdctcp", "dctcp", "", LONG_TPUT)
         self.add(claim_t, seed_t, text, ci, within(ci, 0.02), "equal within 2 %")
 
@@ -455,13 +471,13 @@ class Claims:
         rows = [("T-DCTCP throughput vs DCTCP (fat-tree, 15-to-1 incast)",
                  "77.99 vs 79.44 Mbit/s (0.98)", LONG_TPUT, lambda ci: within(ci, 0.05), 0.98),
                 ("T-DCTCP mean RTT vs DCTCP", "331 vs 362 ms (0.91)", RTT_MEAN,
-                 lambda ci: direction(ci, True), 0.91),
+                 lambda ci: direction(ci, True, size=0.91), 0.91),
                 ("T-DCTCP 99th-percentile RTT vs DCTCP", "846 vs 1164 ms (0.73)", RTT_P99,
-                 lambda ci: direction(ci, True), 0.73)]
+                 lambda ci: direction(ci, True, size=0.73), 0.73)]
         for size, seed, r in size_claims:
             rows.append((f"T-DCTCP mean completion of {size} flows vs DCTCP", seed,
                          completions("probe", None, size=size),
-                         (lambda ci, lower=r < 1: direction(ci, lower)), r))
+                         (lambda ci, r=r: direction(ci, r < 1, size=r)), r))
         if name not in self.runs:
             for claim, seed, *_ in rows:
                 self.absent([name], claim, seed)
@@ -523,25 +539,45 @@ def sweep(run):
     with intervals, over the ideal, and timeouts per query; the knee (the
     first N whose p99 interval lies above twice the ideal) and the collapse
     (the first N whose tail waits for a retransmission timeout: the p99
-    interval at or above the minimum RTO)."""
+    interval at or above the minimum RTO), each with the first N whose
+    interval reaches the bound without lying beyond it (undecided: None
+    when the bound is never reached)."""
     p = run.params
     ideal = ideal_query_ms(p)
     rto_ms = p.get("rto_min_ms") or 200
     out = {}
     for cc in p["ccs"]:
-        rows, knee, collapse = [], None, None
+        rows, knee, collapse, knee_maybe, collapse_maybe = [], None, None, None, None
         for n in run.groups:
             qs = run.arm(cc, n, completions("query", 50))
             p50, p99 = estimate(qs, 50), estimate(qs, 99)
             to = estimate(run.arm(cc, n, TIMEOUTS))
             queries = p.get("options", {}).get("queries") or 1
             rows.append((n, p50, p99, to[0] / queries if to else None))
-            if knee is None and p99 and p99[1] > 2 * ideal:
+            if p99 and knee is None and p99[1] > 2 * ideal:
                 knee = n
-            if collapse is None and p99 and p99[1] >= rto_ms:
+            if p99 and knee_maybe is None and p99[2] > 2 * ideal:
+                knee_maybe = n
+            if p99 and collapse is None and p99[1] >= rto_ms:
                 collapse = n
-        out[cc] = {"rows": rows, "knee": knee, "collapse": collapse}
+            if p99 and collapse_maybe is None and p99[2] >= rto_ms:
+                collapse_maybe = n
+        out[cc] = {"rows": rows, "knee": knee, "collapse": collapse,
+                   "knee_maybe": knee_maybe, "collapse_maybe": collapse_maybe}
     return out, ideal, rto_ms
+
+
+def onset(t, what, last):
+    """'N = n'; where an interval reaches the bound before one lies beyond
+    it, 'undecided at N = m' and the first sure N; 'none up to N = last'
+    only where no interval reaches it."""
+    first, maybe = t[what], t[f"{what}_maybe"]
+    if first and maybe == first:
+        return f"N = {first}"
+    if maybe:
+        return f"undecided at N = {maybe}; " + (f"N = {first}" if first else
+                                                 f"none sure up to N = {last}")
+    return f"none up to N = {last}"
 
 
 def sweep_table(run):
@@ -554,8 +590,8 @@ def sweep_table(run):
                          f"{fmt(p50[0] / ideal) if p50 else '-'} | {fmt(to)} |")
     knees = ["| control | knee (p99 > 2× ideal) | collapse (p99 ≥ RTO_min) |", "|---|---|---|"]
     for cc, t in table.items():
-        knees.append(f"| {cc} | {'N = ' + t['knee'] if t['knee'] else 'none up to N = ' + run.groups[-1]} | "
-                     f"{'N = ' + t['collapse'] if t['collapse'] else 'none up to N = ' + run.groups[-1]} |")
+        knees.append(f"| {cc} | {onset(t, 'knee', run.groups[-1])} | "
+                     f"{onset(t, 'collapse', run.groups[-1])} |")
     return knees + [""] + lines, ideal, rto_ms
 
 
@@ -566,20 +602,22 @@ AT_LIMIT, FAR = 1.1, 1.5        # dctcp's p99 over the ideal: at the limit / far
 
 
 def aim_verdict(ci, far):
-    """Far from ideal: met when the ratio is at most AIM_RATIO with an
-    interval below 1, not met when the interval lies above AIM_RATIO.  At
-    the limit: met when the interval includes or lies below 1 (within
-    MARGIN: a difference of a fraction of a percent is none)."""
+    """Far from ideal: met when the whole interval lies at or below
+    AIM_RATIO (within MARGIN), not met when it lies above.  At the limit:
+    met when the whole interval lies at or below 1 (within MARGIN: a
+    difference of a fraction of a percent is none), not met (worse) when
+    it lies above.  Inconclusive in between, on both sides alike."""
     if ci is None:
         return "no data"
     if too_few(ci):
         return "inconclusive"
-    v, lo, hi = ci
-    if not far:
-        return "met" if lo <= 1 + MARGIN else "not met (worse)"
-    if v <= AIM_RATIO and hi < 1:
+    _, lo, hi = ci
+    bound = (AIM_RATIO if far else 1) + MARGIN
+    if hi <= bound:
         return "met"
-    return "not met" if lo > AIM_RATIO else "inconclusive"
+    if lo > bound:
+        return "not met" if far else "not met (worse)"
+    return "inconclusive"
 
 
 def aims(runs, challengers):

@@ -120,12 +120,16 @@ def _plot_p99_vs_group(plt, ctx):
         return []
     fig, ax = plt.subplots(figsize=(8, 5))
     xs = _group_axis(ax, params)
+    # p99 only where every point has the values for it (stats.MIN_VALUES)
+    tail = stats.tail_name(min(e["completions"][kind].get("count", 0) for e in ctx["results"]
+                               if kind in e.get("completions", {})))
     for cc in params["ccs"]:
         pts = [(xs[e["group"]], e["completions"][kind]) for e in ctx["results"]
                if e["cc"] == cc and kind in e.get("completions", {})]
         if pts:
             x = [p[0] for p in pts]
-            ax.plot(x, [p[1]["p99"] / 1000 for p in pts], "o-", color=ctx["colours"][cc], label=f"{cc} p99")
+            ax.plot(x, [p[1][tail] / 1000 for p in pts], "o-", color=ctx["colours"][cc],
+                    label=f"{cc} {tail}")
             ax.plot(x, [p[1]["p50"] / 1000 for p in pts], "s--", color=ctx["colours"][cc], label=f"{cc} p50",
                     alpha=0.7)
     ideal = sorted({(xs[e["group"]], e["completions"][kind]["ideal_us"]) for e in ctx["results"]
@@ -134,12 +138,13 @@ def _plot_p99_vs_group(plt, ctx):
         ax.plot([i[0] for i in ideal], [i[1] / 1000 for i in ideal], ":", color="black", label="ideal")
     _log(ax, "y")
     ax.set_ylabel(f"{kind} completion time (ms, log scale)")
-    ax.set_title(f"{params['experiment']}: {kind} p99 (solid) and p50 (dashed)")
+    ax.set_title(f"{params['experiment']}: {kind} {tail} (solid) and p50 (dashed)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     _save(plt, fig, ctx["plots_dir"] / "p99_vs_group.png")
-    return [("p99_vs_group.png", f"p99 (solid) and p50 (dashed) {kind} completion time against "
-             f"{params.get('group_name') or 'group'} per congestion control.")]
+    return [("p99_vs_group.png", f"{tail} (solid) and p50 (dashed) {kind} completion time against "
+             f"{params.get('group_name') or 'group'} per congestion control"
+             + ("." if tail == "p99" else " (p90: a point has fewer than 100 values for a p99)."))]
 
 
 def _per_cc_panels(plt, ctx, store, ylabel):

@@ -23,8 +23,16 @@ from dctestbed.analysis import (
     summary_of,
     verdict,
 )
+from dctestbed.stats import MIN_VALUES, reportable
 
 # ---------------------------------------------------------------- Markdown
+
+# a percentile not reported for want of values (stats.MIN_VALUES)
+FEW = "too few"
+FEW_NOTE = (f"A p99 is given only where a point has at least {MIN_VALUES['p99']} values and a "
+            f"p99.9 from {MIN_VALUES['p999']} (below that the p99 is all but the maximum, and "
+            "a bootstrap of the maximum is unreliable): \"too few\" marks the others, where the "
+            "p90 is the tail figure.")
 
 def fmt_ms(us):
     """Microseconds as milliseconds with at least three significant digits
@@ -53,9 +61,9 @@ def _main_table(params, results, kind):
     jain = any("jain" in e for e in results)
     header = ([params.get("group_name") or "group"] if grouped else []) + ["cc"]
     header += ["reps"] if show_reps else []
-    cis = bool(kind) and any("p99_ci" in e.get("completions", {}).get(kind, {}) for e in results)
-    header += ["samples", "p50 ms", "p95 ms", "p99 ms", "p99.9 ms", "ideal ms"] if kind else []
-    header += ["p50 95 % CI", "p99 95 % CI"] if cis else []
+    cis = bool(kind) and any("p50_ci" in e.get("completions", {}).get(kind, {}) for e in results)
+    header += ["samples", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "ideal ms"] if kind else []
+    header += ["p50 95 % CI", "p90 95 % CI", "p99 95 % CI"] if cis else []
     header += ["timeouts", "retrans", "CE marks", "goodput Mbit/s (% shaped)",
                "mean queue pkts", "p99 queue pkts"]
     header += (["long-flow Mbit/s"] if long_flow else []) + (["Jain"] if jain else [])
@@ -65,10 +73,13 @@ def _main_table(params, results, kind):
         row += [str(e["reps_done"])] if show_reps else []
         if kind:
             c = e.get("completions", {}).get(kind, {})
-            row += [str(c.get("count", 0))] + [fmt_ms(c.get(p)) for p in ("p50", "p95", "p99", "p999")]
+            n = c.get("count", 0)
+            row += [str(n)] + [fmt_ms(c.get(p)) if reportable(p, n) or not n else FEW
+                               for p in ("p50", "p90", "p99", "p999")]
             row += [fmt_ms(c.get("ideal_us"))]
             if cis:
-                row += [fmt_interval(c.get(f"{p}_ci")) for p in ("p50", "p99")]
+                row += [fmt_interval(c.get(f"{p}_ci")) if reportable(p, n) or not n else FEW
+                        for p in ("p50", "p90", "p99")]
         row += [_fmt(e.get(k)) for k, _ in COUNTERS]
         goodput = _fmt(e.get("goodput_mbit"), ".1f")
         if "goodput_fraction" in e:
@@ -90,23 +101,27 @@ def _versus_table(params, results, key="vs_" + REFERENCE_CC, reference=REFERENCE
     """Each control against its reference: ratios with intervals, verdicts."""
     grouped = has_groups(params)
     header = ([params.get("group_name") or "group"] if grouped else []) + [
-        "cc", "p50 ratio [95 % CI]", "p50", "p99 ratio [95 % CI]", "p99",
-        "goodput ratio [95 % CI]", "goodput"]
+        "cc", "p50 ratio [95 % CI]", "p50", "p90 ratio [95 % CI]", "p90",
+        "p99 ratio [95 % CI]", "p99", "goodput ratio [95 % CI]", "goodput"]
     rows = []
     for e in results:
         v = e.get(key)
         if not v:
             continue
         row = ([e["group"]] if grouped else []) + [e["cc"]]
-        for name, lower_is_better in (("p50", True), ("p99", True), ("goodput", False)):
+        for name, lower_is_better in (("p50", True), ("p90", True), ("p99", True),
+                                      ("goodput", False)):
             ci = v.get(name)
+            if ci and "count" in v and not reportable(name, v["count"]):
+                row += [FEW, "-"]
+                continue
             row += ([f"{ci[0]:.3f} [{ci[1]:.3f}–{ci[2]:.3f}]", verdict(ci, lower_is_better)]
                     if ci else ["-", "-"])
         rows.append(row)
     note = (f"Ratios are the control's figure over {reference}'s in the same group, over "
             "repetitions paired by index (same seed and start jitter); the interval resamples "
             "repetitions (a percentile bootstrap, 2000 draws). \"inconclusive\": the interval "
-            "holds 1.")
+            f"holds 1. {FEW_NOTE}")
     return _table(header, rows) + ["", note]
 
 

@@ -250,13 +250,16 @@ def rel(path):
 def virtual_section(root):
     runs, missing = read_runs(root, "virtual")
     rows = claim_rows(runs, missing, "virtual")
+    rates = sorted({hz_of(r.params) for r in runs.values()} - {None})
+    ticks = " and ".join(f"HZ = {hz} ({1000 / hz:g} ms ticks)" for hz in rates) or "HZ not recorded"
     lines = ["## The papers' operating points, in virtual time", "",
              f"Runs in `{rel(root)}/`: User-Mode Linux with time travel (CPU work takes no virtual "
-             "time, so the host's load does not enter the figures; HZ = 100, so kernel timers tick "
-             "every 10 ms against 4 ms on Debian's x86 kernel), 1 Gbit/s bottlenecks with K = 20 "
-             "and 100-packet buffers (10 Gbit/s with K = 65 and 325 packets), a 100 µs base RTT "
-             "added on the hosts' ports, the fat-tree at 100 Mbit/s on routers with equal-cost "
-             "multipath. Every run's start is jittered by up to 10 ms, the same jitter for every "
+             f"time, so the host's load does not enter the figures; kernel timers at {ticks}, "
+             "the table says which run had which; Debian's x86 kernel ticks at 250), 1 Gbit/s "
+             "bottlenecks with K = 20 and 100-packet buffers (10 Gbit/s with K = 65 and 325 "
+             "packets), a 100 µs base RTT added on the hosts' ports, the fat-tree at 100 Mbit/s "
+             "on routers with equal-cost multipath. Every run's start is jittered by up to 10 ms, "
+             "the same jitter for every "
              "control in one repetition.", "",
              "Verdicts: " + verdict_counts(rows) + ".", ""]
     lines += testbed_table(runs, missing, "virtual") + ["", "### Claims", ""] + claims_table(rows)
@@ -267,16 +270,18 @@ def virtual_section(root):
                   f"query split over N senders, ideal completion {ideal:.2f} ms. The knee is the "
                   "first N whose p99 interval lies above twice the ideal; the collapse the first N "
                   "whose p99 interval lies at or above the minimum RTO (the tail waits for a "
-                  "retransmission timeout).", ""] + table
+                  "retransmission timeout); \"undecided\" where an interval reaches the bound "
+                  "without lying beyond it.", ""] + table
     aim_rows = claims.aims(runs, CHALLENGERS)
     lines += ["", "### Do xdctcp and tdctcp beat dctcp?", "",
               f"Where dctcp is at the limit (its p99 within {claims.AT_LIMIT}× the ideal) the aim "
-              "is never to be worse (the paired ratio's interval includes or lies below "
-              f"{1 + claims.MARGIN:g}: a difference under {claims.MARGIN:.0%} counts as none); where "
-              f"it is far from ideal (p99 above {claims.FAR}× the ideal, and short flows queued "
-              f"behind long ones) the aim is a p99 at most {claims.AIM_RATIO}× dctcp's, with an "
-              f"interval below 1 and long-flow throughput within {claims.AIM_TPUT:.0%} of "
-              "dctcp's.", ""]
+              "is never to be worse: met when the paired ratio's whole interval lies at or below "
+              f"{1 + claims.MARGIN:g} (a difference under {claims.MARGIN:.0%} counts as none), not "
+              "met when it lies above, inconclusive when it holds both; where dctcp is far from "
+              f"ideal (p99 above {claims.FAR}× the ideal, and short flows queued behind long ones) "
+              f"the aim is a p99 at most {claims.AIM_RATIO}× dctcp's: met when the whole interval "
+              f"lies at or below {claims.AIM_RATIO + claims.MARGIN:g} with long-flow throughput "
+              f"within {claims.AIM_TPUT:.0%} of dctcp's, not met when it lies above.", ""]
     lines += claims.aim_summary(aim_rows, CHALLENGERS) + [""] + claims.aim_table(aim_rows)
     lines += ["", "### Which T-DCTCP cases fire", "",
               "Share of each variant's decisions (%) per case of the thesis' Figure 3-2, from "
@@ -310,12 +315,18 @@ def render(root, wall_root=None, minutes=None):
              + (f" The plan's runs took {minutes:.0f} minutes of wall time here." if minutes else ""), "",
              "Every figure is an estimate with its 95 % bootstrap interval over repetitions. Every "
              "comparison is a ratio (the first control over the second) whose interval resamples "
-             "repetitions paired across controls (same seed, same start jitter). **reproduced**: "
-             "the interval lies on the paper's side of 1 (for a claim of equality: inside the "
-             "stated margin); **not reproduced**: it lies on the other side; **inconclusive**: it "
-             "allows either; **invalid**: the path did not carry its shaped rate (not reported). "
-             "Where the paper gives a ratio, the row says whether the interval is narrower than the "
-             "paper's effect. DCTCP's claims compare with reno, as the slides do.", ""]
+             "repetitions paired across controls (same seed, same start jitter). A difference "
+             f"under {claims.MARGIN:.0%} counts as none, on either side of 1. **reproduced**: the "
+             f"interval lies on the paper's side of 1 by more than {claims.MARGIN:.0%} and, where "
+             "the paper gives a ratio, holds it (for a claim of equality: the interval lies inside "
+             "the stated margin); **direction only**: on the paper's side, but the interval "
+             "excludes the paper's ratio (a smaller or a larger effect); **not reproduced**: the "
+             f"interval rules out an effect of more than {claims.MARGIN:.0%} in the paper's "
+             "direction (no effect, or the opposite one; for equality: it lies outside the "
+             "margin); **inconclusive**: it allows both; **invalid**: the path did not carry its "
+             "shaped rate (not reported). Where the paper gives a ratio, the row says whether the "
+             "interval is narrower than the paper's effect. DCTCP's claims compare with reno, as "
+             "the slides do.", ""]
     lines += virtual_section(root)
     if wall_root:
         lines += [""] + wall_section(wall_root)

@@ -8,7 +8,23 @@ import math
 
 import numpy as np
 
-SUMMARY_PERCENTILES = (("p50", 50), ("p95", 95), ("p99", 99), ("p999", 99.9))
+SUMMARY_PERCENTILES = (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99), ("p999", 99.9))
+
+# The fewest values a percentile is reported from: below them the p99 of n
+# values is a mix of the two largest (n = 32: 0.31 x31 + 0.69 x32), and a
+# bootstrap of a maximum cannot say how far it would move.
+MIN_VALUES = {"p99": 100, "p999": 1000}
+
+
+def reportable(name, count):
+    """Whether percentile name (p50, p90, p99, p999) of count values may be
+    reported."""
+    return count >= MIN_VALUES.get(name, 1)
+
+
+def tail_name(count):
+    """The tail percentile to report of count values: p99 from 100 on, else p90."""
+    return "p99" if reportable("p99", count) else "p90"
 
 # What one full-sized segment costs on the wire of a 1500-byte MTU path
 # with TCP timestamps, as HTB counts it (skb->len: the Ethernet header,
@@ -38,7 +54,7 @@ def percentile(values, q):
 
 
 def summary(values):
-    """count, mean, p50, p95, p99, p999 (99.9th), min and max of values as a
+    """count, mean, p50, p90, p95, p99, p999 (99.9th), min and max of values as a
     dict (floats, count an int); {"count": 0} for empty input."""
     xs = _floats(values)
     if xs.size == 0:

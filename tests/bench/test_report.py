@@ -154,7 +154,7 @@ def test_completion_percentiles_and_ideal(full):
     for key, e in by_key.items():
         q = e["completions"]["query"]
         assert q["count"] == len(w[key]["query"])
-        for name, p in (("p50", 50), ("p95", 95), ("p99", 99), ("p999", 99.9)):
+        for name, p in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99), ("p999", 99.9)):
             assert q[name] == pytest.approx(stats.percentile(w[key]["query"], p), abs=1e-3)
         assert q["max"] == pytest.approx(max(w[key]["query"]), abs=1e-3)
         assert q["ideal_us"] == pytest.approx(frames_us(RESPONSE) + RTT)
@@ -417,6 +417,10 @@ def test_controls_are_compared_with_dctcp_over_paired_repetitions(full):
         assert v["p99"][0] == pytest.approx(want, rel=1e-3)
         assert v["p99"][1] <= v["p99"][0] <= v["p99"][2]
         assert analysis.verdict(v["p99"]) in ("higher (worse)", "inconclusive")
+        want = stats.percentile(w[("cubic", g)]["query"], 90) / stats.percentile(w[("dctcp", g)]["query"], 90)
+        assert v["p90"][0] == pytest.approx(want, rel=1e-3)
+        # the values each percentile stands on: the smaller arm's
+        assert v["count"] == min(len(w[(cc, g)]["query"]) for cc in ("cubic", "dctcp"))
     md = (d / "report.md").read_text()
     assert "## Against dctcp: query completion and goodput" in md
     assert analysis.verdict((0.9, 0.85, 0.95)) == "lower (better)"
@@ -457,3 +461,29 @@ def test_one_reading_of_the_raw_files():
     for name in ("report.py", "plots.py", "reproduce.py", "overhead.py"):
         text = (pkg / name).read_text()
         assert "completions.csv" not in text and "DictReader" not in text, name
+
+
+def test_a_p99_needs_a_hundred_values():
+    """Below 100 values a p99 is all but the maximum: the tables give the
+    p90 there and say the p99 has too few values; from 100 on, both."""
+    params = dict(groups=["16", "48"], group_name="N", reps=10, ccs=["dctcp", "tdctcp"])
+    comp = dict(p50=8460.0, p90=9000.0, p99=17_000.0, p999=18_000.0, ideal_us=8460.0,
+                p50_ci=[8400.0, 8500.0], p90_ci=[8900.0, 9100.0], p99_ci=[16_000.0, 18_000.0])
+    results = [dict(group="16", cc="tdctcp", reps_done=10, completions={"query": {**comp, "count": 40}},
+                    vs_dctcp=dict(count=40, p50=[1.0, 0.99, 1.01], p90=[0.8, 0.7, 0.9],
+                                  p99=[0.5, 0.4, 0.6], goodput=[1.0, 0.99, 1.01])),
+               dict(group="48", cc="tdctcp", reps_done=10, completions={"query": {**comp, "count": 120}},
+                    vs_dctcp=dict(count=120, p50=[1.0, 0.99, 1.01], p90=[0.8, 0.7, 0.9],
+                                  p99=[0.5, 0.4, 0.6], goodput=[1.0, 0.99, 1.01]))]
+    rows = {r["N"]: r for r in table("\n".join(report._main_table(params, results, "query")), "N")}
+    assert rows["16"]["p90 ms"] == "9.00" and rows["16"]["p90 95 % CI"] == "8.90–9.10"
+    assert rows["16"]["p99 ms"] == rows["16"]["p99 95 % CI"] == rows["16"]["p99.9 ms"] == "too few"
+    assert rows["48"]["p99 ms"] == "17.0" and rows["48"]["p99 95 % CI"] == "16.0–18.0"
+    assert rows["48"]["p99.9 ms"] == "too few"
+    versus = report._versus_table(params, results)
+    rows = {r["N"]: r for r in table("\n".join(versus[:-2]), "N")}
+    assert rows["16"]["p90 ratio [95 % CI]"] == "0.800 [0.700–0.900]"
+    assert rows["16"]["p90"] == "lower (better)"
+    assert rows["16"]["p99 ratio [95 % CI]"] == "too few" and rows["16"]["p99"] == "-"
+    assert rows["48"]["p99 ratio [95 % CI]"] == "0.500 [0.400–0.600]"
+    assert "at least 100 values" in versus[-1]
