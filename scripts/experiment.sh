@@ -12,7 +12,7 @@
 # options are checked before anything is set up; then what is missing is
 # installed, the modules are built, the experiment runs on the testbed
 # and its report is written here on the host (RUN_DIR/report.md); the
-# large raw files (queue, probe) are kept gzip-compressed.
+# large raw files (queue, probe, counters) are kept gzip-compressed.
 # EXPERIMENT_TIMEOUT (seconds, default 3600) bounds the testbed part.
 # EXPERIMENT_DRY_RUN=1 sets up and builds, prints the testbed command and
 # stops there; DCTCP_SETUP replaces scripts/setup.sh (the first-run test
@@ -79,8 +79,8 @@ if [ -f "$out/params.json" ]; then
 	wall=()
 	[ "$clock" = virtual ] && wall=(--started "$started" --finished "$finished")
 	py -m dctestbed report "$out" "${wall[@]}"
-	# the two large raw files, compressed (the report reads them either way)
-	for f in "$out/raw/queue.csv" "$out/raw/probe.csv"; do
+	# the large raw files, compressed (the report reads them either way)
+	for f in "$out/raw/queue.csv" "$out/raw/probe.csv" "$out/raw/counters.csv"; do
 		if [ -f "$f" ]; then gzip -f "$f"; fi
 	done
 fi
