@@ -125,15 +125,27 @@ def _versus_table(params, results, key="vs_" + REFERENCE_CC, reference=REFERENCE
     return _table(header, rows) + ["", note]
 
 
+def tail_cell(s):
+    """A summary's p99 where it has the values for one, else its maximum,
+    named as such."""
+    n = s.get("count", 0)
+    if not n or reportable("p99", n):
+        return fmt_ms(s.get("p99"))
+    return f"max {fmt_ms(s.get('max'))}"
+
+
+TAIL_HEADER = "p99 ms (max if n < 100)"
+
+
 def _other_kind_table(params, results, kind):
     grouped = has_groups(params)
     header = ([params.get("group_name") or "group"] if grouped else []) + ["cc", "samples", "p50 ms",
-                                                                         "p99 ms", "ideal ms"]
+                                                                         TAIL_HEADER, "ideal ms"]
     rows = []
     for e in results:
         c = e.get("completions", {}).get(kind, {})
         row = ([e["group"]] if grouped else []) + [e["cc"], str(c.get("count", 0))]
-        rows.append(row + [fmt_ms(c.get(k)) for k in ("p50", "p99", "ideal_us")])
+        rows.append(row + [fmt_ms(c.get("p50")), tail_cell(c), fmt_ms(c.get("ideal_us"))])
     return _table(header, rows)
 
 
@@ -143,7 +155,7 @@ def _by_size_table(params, results, field):
     grouped = has_groups(params)
     labels = list(dict.fromkeys(b for e in results for b in e.get(field, {})))
     header = ([params.get("group_name") or "group"] if grouped else []) + ["cc"]
-    header += [f"{b} {p}" for b in labels for p in ("n", "p50 ms", "p99 ms")]
+    header += [f"{b} {p}" for b in labels for p in ("n", "p50 ms", TAIL_HEADER)]
     rows = []
     for e in results:
         if field not in e:
@@ -151,7 +163,7 @@ def _by_size_table(params, results, field):
         row = ([e["group"]] if grouped else []) + [e["cc"]]
         for b in labels:
             s = e[field].get(b, {})
-            row += [str(s.get("count", 0)), fmt_ms(s.get("p50")), fmt_ms(s.get("p99"))]
+            row += [str(s.get("count", 0)), fmt_ms(s.get("p50")), tail_cell(s)]
         rows.append(row)
     ideal = {b: s["ideal_us"] for e in results for b, s in e.get(field, {}).items() if "ideal_us" in s}
     note = ["", "Ideal: " + ", ".join(f"{b} {fmt_ms(us)} ms" for b, us in ideal.items()) + "."] \

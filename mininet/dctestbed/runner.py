@@ -423,7 +423,7 @@ def record(files, key, rows, start, mon, tb, bottleneck, tmp):
     def delta(name):            # None: a switch whose counters nobody can read
         return "" if q1[name] is None else q1[name] - start.qdisc[name]
 
-    files.add("runs", key, [(round(duration, 3), tx, round(goodput, 3), delta("drops"),
+    files.add("runs", key, [(round(duration, 6), tx, round(goodput, 3), delta("drops"),
                              delta("marks"), len(samples), probe_lost)])
     return goodput
 

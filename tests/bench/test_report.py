@@ -487,3 +487,8 @@ def test_a_p99_needs_a_hundred_values():
     assert rows["16"]["p99 ratio [95 % CI]"] == "too few" and rows["16"]["p99"] == "-"
     assert rows["48"]["p99 ratio [95 % CI]"] == "0.500 [0.400–0.600]"
     assert "at least 100 values" in versus[-1]
+    # ten first queries: their maximum, named as such
+    cold = [dict(group="16", cc="tdctcp", completions={"cold": dict(count=10, p50=8460.0, p99=29_000.0,
+                                                                      max=29_900.0)})]
+    rows = table("\n".join(report._other_kind_table(params, cold, "cold")), "N")
+    assert rows[0]["p99 ms (max if n < 100)"] == "max 29.9"
