@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Does the host's load move the results?  The same small incast point
-# (dctcp and cubic, N = 8, 1 Gbit/s in virtual time) runs twice on the
-# testbed: on an idle host, then with every host core kept busy by a
-# process of its own; dctestbed.hostload compares the two.
+# (dctcp and cubic, N = 8, 1 Gbit/s in virtual time) runs three times on
+# the testbed: on an idle host, again on an idle host (the guest's own
+# run-to-run variation), then with every host core kept busy by a process
+# of its own; dctestbed.hostload compares them, medians and query by query.
 #
 #   scripts/host-load.sh [--check] [--out DIR]
 #
 # TESTBED (default uml) picks the testbed, as for scripts/vm-run.sh.  Writes
-# DIR/idle/, DIR/loaded/ and DIR/host-load.md (default results/host-load/$TESTBED).
+# DIR/idle/, DIR/again/, DIR/loaded/ and DIR/host-load.md (default
+# results/host-load/$TESTBED).
 # --check fails when a median moved by more than 2 % (what virtual time
 # promises; the wall-clock VM is expected to move, and is only reported).
 set -euo pipefail
@@ -50,6 +52,8 @@ trap stop_hogs EXIT
 
 echo "host-load: idle host"
 run idle
+echo "host-load: idle host, again"
+run again
 echo "host-load: every one of $(nproc) host cores kept busy"
 for _ in $(seq "$(nproc)"); do
 	yes >/dev/null &
@@ -62,17 +66,19 @@ hogs=()
 	echo "# The host's load against the results ($testbed)"
 	echo
 	echo "\`scripts/host-load.sh\` with TESTBED=$testbed: \`python3 -m dctestbed ${args[*]}\`, once on an"
-	echo "idle host ($(cat "$out/idle.seconds") s of wall time) and once with $(nproc) busy processes, one per host core"
-	echo "($(cat "$out/loaded.seconds") s). Medians over the repetitions of each run's median warm query and goodput."
+	echo "idle host ($(cat "$out/idle.seconds") s of wall time; again: $(cat "$out/again.seconds") s) and once with $(nproc) busy processes, one per host core"
+	echo "($(cat "$out/loaded.seconds") s). Medians over the repetitions of each run's median warm query and goodput,"
+	echo "then each warm query against the same query of the other run."
 	echo
-	for name in idle loaded; do
+	for name in idle again loaded; do
 		if grep -q "marked invalid" "$out/$name.log"; then
 			echo "**The $name run did not carry its shaped rate:** $(grep -o 'the shaped path carried [^:]*' "$out/$name.log" | head -n 1)."
 			echo
 		fi
 	done
 	if [ ${#failed[@]} -eq 0 ]; then
-		PYTHONPATH=mininet /usr/bin/python3 -m dctestbed.hostload compare "$out/idle" "$out/loaded"
+		PYTHONPATH=mininet /usr/bin/python3 -m dctestbed.hostload compare "$out/idle" "$out/loaded" \
+			--again "$out/again"
 	else
 		echo "**No comparison: the ${failed[*]} run failed or did not finish** (its log: ${failed[*]/%/.log})."
 	fi

@@ -3,16 +3,22 @@ run once on an idle host and once with every host core kept busy, is
 compared control by control: median warm query completion time and
 median goodput.  On the virtual-time testbed they must agree within a
 tolerance (--check); on the wall-clock VM the difference is reported.
+Then query by query (the i-th warm query of repetition r of a control in
+one run against the same query in the other): how many are the same and
+how far the others moved, for the loaded run and, with --again, for a
+second idle run, which tells the guest's own run-to-run variation from
+what the host's load adds.
 
-    python3 -m dctestbed.hostload compare IDLE_RUN LOADED_RUN [--check] [--tolerance 0.02]
-        prints a Markdown table; with --check exits 1 when a figure moved
+    python3 -m dctestbed.hostload compare IDLE_RUN LOADED_RUN [--again IDLE_RUN2]
+                                          [--check] [--tolerance 0.02]
+        prints Markdown tables; with --check exits 1 when a median moved
         by more than the tolerance
 """
 
 import argparse
 import sys
 
-from dctestbed import stats
+from dctestbed import analysis, stats
 from dctestbed.claims import Run, goodput, median_completion_ms
 
 
@@ -28,6 +34,47 @@ def figures(run_dir):
                 out[f"{cc}{'' if len(run.params['groups']) == 1 else f' N={group}'}"] = (
                     stats.percentile(qct, 50), stats.percentile(good, 50))
     return run.params, out
+
+
+SAME_US = 1.0       # queries within a microsecond count as the same
+
+
+def queries(run_dir):
+    """{(control, repetition): [warm query completion us, in order]}."""
+    run = Run(run_dir)
+    groups = run.params["groups"]
+    out = {}
+    for cc in run.params["ccs"]:
+        for group in groups:
+            label = f"{cc}{'' if len(groups) == 1 else f' N={group}'}"
+            for rep in analysis.repetitions(run.data, cc, str(group)):
+                out[(label, rep.rep)] = rep.completions("query")
+    return out
+
+
+def query_changes(a_dir, b_dir):
+    """{control: [relative change of each paired query, b over a minus 1]}."""
+    a, b = queries(a_dir), queries(b_dir)
+    out = {}
+    for key in sorted(set(a) & set(b)):
+        pairs = zip(a[key], b[key], strict=False)
+        out.setdefault(key[0], []).extend(
+            0.0 if abs(y - x) < SAME_US else y / x - 1 for x, y in pairs)
+    return out
+
+
+def per_query(a_dir, b_dir, what):
+    """Markdown lines: per control, how many paired queries are the same,
+    the median and the largest change of the others."""
+    lines = [f"| control | queries paired | the same | median change of the others ({what}) | "
+             "largest change |", "|---|---|---|---|---|"]
+    for cc, changes in query_changes(a_dir, b_dir).items():
+        moved = [abs(c) for c in changes if c != 0.0]
+        worst = max(changes, key=abs) if moved else 0.0
+        median = f"{100 * stats.percentile(moved, 50):.2f} %" if moved else "-"
+        lines.append(f"| {cc} | {len(changes)} | {len(changes) - len(moved)} | {median} | "
+                     f"{100 * worst:+.2f} % |")
+    return lines
 
 
 def compare(idle_dir, loaded_dir, tolerance):
@@ -60,10 +107,18 @@ def main(argv=None):
     c = sub.add_parser("compare")
     c.add_argument("idle")
     c.add_argument("loaded")
+    c.add_argument("--again", metavar="IDLE_RUN2",
+                   help="a second idle run: the guest's own variation, query by query")
     c.add_argument("--check", action="store_true")
     c.add_argument("--tolerance", type=float, default=0.02)
     a = p.parse_args(argv)
     lines, worst = compare(a.idle, a.loaded, a.tolerance)
+    lines += ["", "Query by query, idle against loaded:", ""]
+    lines += per_query(a.idle, a.loaded, "loaded over idle")
+    if a.again:
+        lines += ["", "Query by query, idle against a second idle run (the guest's own "
+                  "variation):", ""]
+        lines += per_query(a.idle, a.again, "second idle over first")
     print("\n".join(lines))
     if a.check and worst > a.tolerance:
         print(f"hostload: a figure moved by {100 * worst:.2f} % under load "

@@ -40,3 +40,29 @@ def test_equal_runs_pass_and_a_moved_median_fails(tmp_path, capsys):
     assert hostload.main(["compare", str(tmp_path / "idle"), str(tmp_path / "slow"), "--check"]) == 1
     assert hostload.main(["compare", str(tmp_path / "idle"), str(tmp_path / "slow")]) == 0
     assert "moved by 3.53 %" in capsys.readouterr().err
+
+
+def test_queries_are_compared_one_by_one(tmp_path, capsys):
+    """The medians can agree while single queries move: each warm query
+    is paired with the same one of the other run."""
+    make_run(tmp_path / "idle", {"dctcp": 8_500, "cubic": 40_000}, {"dctcp": 900, "cubic": 300})
+    make_run(tmp_path / "again", {"dctcp": 8_500, "cubic": 40_000}, {"dctcp": 900, "cubic": 300})
+    make_run(tmp_path / "loaded", {"dctcp": 8_500, "cubic": 40_000}, {"dctcp": 900, "cubic": 300})
+    # one warm cubic query of the second repetition 50 % slower under load
+    path = tmp_path / "loaded" / "raw" / "completions.csv"
+    text = path.read_text().replace("cubic,8,1,query,1000000,40002", "cubic,8,1,query,1000000,60003")
+    path.write_text(text)
+    changes = hostload.query_changes(tmp_path / "idle", tmp_path / "loaded")
+    assert len(changes["dctcp"]) == len(changes["cubic"]) == 3 * 4      # every warm query, paired
+    assert changes["dctcp"] == [0.0] * 12
+    assert sorted(changes["cubic"])[-1] == 60_003 / 40_002 - 1
+    assert changes["cubic"].count(0.0) == 11
+    lines = hostload.per_query(tmp_path / "idle", tmp_path / "loaded", "loaded over idle")
+    row = next(line for line in lines if line.startswith("| cubic |"))
+    assert "| 12 | 11 | 50.00 % | +50.00 % |" in row
+    # the medians did not move: --check passes, the per-query table says what did
+    args = ["compare", str(tmp_path / "idle"), str(tmp_path / "loaded"), "--again",
+            str(tmp_path / "again"), "--check"]
+    assert hostload.main(args) == 0
+    out = capsys.readouterr().out
+    assert "idle against a second idle run" in out and "| dctcp | 12 | 12 | - | +0.00 % |" in out
