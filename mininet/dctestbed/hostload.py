@@ -18,7 +18,7 @@ what the host's load adds.
 import argparse
 import sys
 
-from dctestbed import analysis, stats
+from dctestbed import analysis, report, stats
 from dctestbed.claims import Run, goodput, median_completion_ms
 
 
@@ -95,7 +95,7 @@ def compare(idle_dir, loaded_dir, tolerance):
         lines.append(f"| {cc} | {q0:.3f} / {q1:.3f} | {100 * dq:+.2f} % | {g0:.1f} / {g1:.1f} "
                      f"| {100 * dg:+.2f} % |")
     lines += ["", f"Testbed: {p_idle.get('emulation', '?')}, clock {p_idle.get('clock', 'wall')}, "
-              f"kernel {p_idle.get('kernel', '?')}, HZ {p_idle.get('kernel_hz') or '?'}; "
+              f"kernel {p_idle.get('kernel', '?')}, HZ {report.kernel_hz_of(p_idle) or '?'}; "
               f"largest change {100 * worst:.2f} % "
               f"(tolerance {100 * tolerance:g} %)."]
     return lines, worst

@@ -27,13 +27,21 @@ from dctestbed import inventory
 from dctestbed.options import OptionError
 from dctestbed.port import OFFLOADS
 from dctestbed.ssh import HostError, SshHost
-from dctestbed.testbed import ISOLATION, count_lines, ecn_for, parse_qdisc_stats, proc_stat_busy
+from dctestbed.testbed import (
+    ISOLATION,
+    config_hz,
+    count_lines,
+    ecn_for,
+    parse_qdisc_stats,
+    proc_stat_busy,
+)
 
 TOP = Path(__file__).resolve().parents[2]
 PKG = Path(__file__).resolve().parent
-# one line, "hz=N" (empty when the host's kernel configuration is not readable)
-HZ_SCRIPT = ('echo "hz=$({ zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname -r) '
-             '2>/dev/null; } | sed -n \'s/^CONFIG_HZ=//p\' | head -n 1)"')
+# one line: "hz:" and the host kernel's CONFIG_HZ line (testbed.config_hz
+# reads it), empty when its configuration is not readable
+HZ_SCRIPT = ('echo "hz:$({ zcat /proc/config.gz || cat /boot/config-$(uname -r); } 2>/dev/null '
+             '| grep -m 1 \'^CONFIG_HZ=\')"')
 
 TOOLS = ("python3", "iperf3", "tc", "ip", "ethtool", "ping", "ss")
 MAX_CLOCK_OFFSET_S = 0.1
@@ -146,7 +154,7 @@ class Rig:
         out = h.run(script, check=False).stdout.splitlines()
         if len(out) < 2:
             raise HostError(f"host {h.label}: no answer to the set-up checks")
-        hz = out[2].removeprefix("hz=").strip() if len(out) > 2 else ""
+        hz = config_hz(out[2].removeprefix("hz:")) if len(out) > 2 else None
         out = out[:2] + out[3:]
         missing = [w.split()[1] for w in out[2:] if w.startswith("missing ")]
         if missing:
@@ -167,7 +175,7 @@ class Rig:
             raise HostError(f"host {h.label}: data_ip {inv.data_ip} is not on {inv.data_dev} "
                             f"({rest.strip()[-200:] or 'no IPv4 address'})")
         self.facts[inv.name] = {"kernel": out[0].strip(), "boot_id": out[1].strip(),
-                                "hz": int(hz) if hz.isdigit() else None,
+                                "hz": hz,
                                 "clock_offset_ms": round(offset * 1000, 3)}
 
     def _data_reachability(self):

@@ -171,14 +171,17 @@ def _by_size_table(params, results, field):
     return _table(header, rows) + note
 
 
+def kernel_hz_of(params):
+    """A run's kernel timer rate, or None.  Virtual-time runs made before
+    the rate was recorded ran at UML's fixed 100 Hz."""
+    return params.get("kernel_hz") or (100 if params.get("clock") == "virtual" else None)
+
+
 def timer_rate(params):
-    """The kernel's timer rate as a report says it.  Virtual-time runs
-    made before the rate was recorded ran at UML's fixed 100 Hz."""
-    hz = params.get("kernel_hz")
-    if hz is None and params.get("clock") == "virtual":
-        hz, note = 100, " (UML's fixed rate; not recorded by runs of that time)"
-    else:
-        note = ""
+    """The kernel's timer rate as a report says it."""
+    hz = kernel_hz_of(params)
+    note = (" (UML's fixed rate; not recorded by runs of that time)"
+            if hz and not params.get("kernel_hz") else "")
     if not hz:
         return "kernel timer rate (HZ) not recorded"
     return f"HZ = {hz}{note}, so timers tick every {1000 / hz:g} ms"

@@ -183,12 +183,6 @@ def verdict_counts(rows):
     return ", ".join(f"{counts[v]} {v}" for v in claims.VERDICTS if counts[v])
 
 
-def hz_of(params):
-    """A run's kernel timer rate; virtual-time runs from before it was
-    recorded ran at UML's fixed 100."""
-    return params.get("kernel_hz") or (100 if params.get("clock") == "virtual" else None)
-
-
 def testbed_table(runs, missing, clock):
     lines = ["| run | experiment | controls | reps | rate | K / buffer | base RTT | carried | "
              "kernel | HZ | clock |", "|" + "---|" * 11]
@@ -197,12 +191,13 @@ def testbed_table(runs, missing, clock):
             lines.append(f"| {name} | {exp} | {missing.get(name, 'not run')} |" + " |" * 8)
             continue
         p = runs[name].params
+        hz = report.kernel_hz_of(p) or "?"
         carried = (f"{p['carried_mbit']:g} Mbit/s" if p.get("carried_mbit") is not None
                    else f"capacity {p.get('capacity_mbit', 0):g} Mbit/s")
         lines.append(f"| [{name}]({name}/report.md) | {exp} | {len(p['ccs'])} | {p['reps']} | "
                      f"{p['rate_mbit']:g} Mbit/s | {p['k_pkts']} / {p['buffer_pkts']} pkts | "
                      f"{(p.get('base_rtt_us') or 0):.0f} µs | {carried} | {p.get('kernel', '?')} "
-                     f"({p.get('emulation', '?')}) | {hz_of(p) or '?'} | {p.get('clock', 'wall')} |")
+                     f"({p.get('emulation', '?')}) | {hz} | {p.get('clock', 'wall')} |")
     return lines
 
 
@@ -250,7 +245,7 @@ def rel(path):
 def virtual_section(root):
     runs, missing = read_runs(root, "virtual")
     rows = claim_rows(runs, missing, "virtual")
-    rates = sorted({hz_of(r.params) for r in runs.values()} - {None})
+    rates = sorted({report.kernel_hz_of(r.params) for r in runs.values()} - {None})
     ticks = " and ".join(f"HZ = {hz} ({1000 / hz:g} ms ticks)" for hz in rates) or "HZ not recorded"
     lines = ["## The papers' operating points, in virtual time", "",
              f"Runs in `{rel(root)}/`: User-Mode Linux with time travel (CPU work takes no virtual "

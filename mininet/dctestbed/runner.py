@@ -7,7 +7,6 @@ down and still writes the report of what was gathered.
 
 import contextlib
 import csv
-import gzip
 import json
 import os
 import platform
@@ -34,7 +33,7 @@ from dctestbed.experiments import (
 )
 from dctestbed.monitor import COUNTERS, counter_deltas, lost_events, parse_counters, parse_probe
 from dctestbed.remote import RemoteTestbed
-from dctestbed.testbed import ISOLATION, Testbed, cleanup, run
+from dctestbed.testbed import ISOLATION, Testbed, cleanup, kernel_hz, run
 from dctestbed.variants import (
     VariantError,
     Variants,
@@ -219,26 +218,6 @@ def emulation():
     if "time-travel" in cmdline:
         return "uml"
     return "vm" if "virtme" in cmdline else "native"
-
-
-def kernel_hz(release=None, proc=Path("/proc/config.gz"), boot=Path("/boot")):
-    """The running kernel's timer rate (CONFIG_HZ), from /proc/config.gz
-    or /boot/config-RELEASE; None when neither says."""
-    release = release or platform.release()
-    for path, opener in ((proc, gzip.open), (boot / f"config-{release}", open)):
-        try:
-            with opener(path, "rt") as f:
-                text = f.read()
-        except OSError:
-            continue
-        return config_hz(text)
-    return None
-
-
-def config_hz(text):
-    """CONFIG_HZ of a kernel configuration's text, or None."""
-    m = re.search(r"^CONFIG_HZ=(\d+)$", text, re.M)
-    return int(m.group(1)) if m else None
 
 
 def source_revision(top=TOP):

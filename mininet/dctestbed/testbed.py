@@ -8,8 +8,10 @@ and a delay on every host's port for the base RTT.  stop() tears
 everything down; cleanup() removes what a killed run left.
 """
 
+import gzip
 import json
 import os
+import platform
 import re
 import signal
 import subprocess
@@ -300,6 +302,26 @@ class Testbed:
     def cpu_busy(self):
         """{"testbed": (busy, total) jiffies}: the one kernel every host shares."""
         return {"testbed": proc_stat_busy(Path("/proc/stat").read_text())}
+
+
+def kernel_hz(release=None, proc=Path("/proc/config.gz"), boot=Path("/boot")):
+    """The running kernel's timer rate (CONFIG_HZ), from /proc/config.gz
+    or /boot/config-RELEASE; None when neither says."""
+    release = release or platform.release()
+    for path, opener in ((proc, gzip.open), (boot / f"config-{release}", open)):
+        try:
+            with opener(path, "rt") as f:
+                text = f.read()
+        except OSError:
+            continue
+        return config_hz(text)
+    return None
+
+
+def config_hz(text):
+    """CONFIG_HZ of a kernel configuration's text, or None."""
+    m = re.search(r"^CONFIG_HZ=(\d+)$", text, re.M)
+    return int(m.group(1)) if m else None
 
 
 def count_lines(text):

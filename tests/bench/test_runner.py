@@ -6,7 +6,7 @@ import signal
 import subprocess
 
 import pytest
-from dctestbed import runner, variants
+from dctestbed import runner, testbed, variants
 
 
 class FakeFiles:
@@ -186,15 +186,15 @@ def test_a_monitor_that_does_not_answer_fails_the_run_instead_of_hanging():
 
 
 def test_the_kernel_timer_rate_is_read_from_its_configuration(tmp_path, monkeypatch):
-    assert runner.config_hz("CONFIG_HZ_250=y\nCONFIG_HZ=250\nCONFIG_HZ_PERIODIC=n\n") == 250
-    assert runner.config_hz("# CONFIG_HZ is not set\nCONFIG_HZ_1000=y\n") is None
+    assert testbed.config_hz("CONFIG_HZ_250=y\nCONFIG_HZ=250\nCONFIG_HZ_PERIODIC=n\n") == 250
+    assert testbed.config_hz("# CONFIG_HZ is not set\nCONFIG_HZ_1000=y\n") is None
     proc, boot = tmp_path / "config.gz", tmp_path / "boot"
     boot.mkdir()
-    assert runner.kernel_hz("6.1.0-x", proc, boot) is None
+    assert testbed.kernel_hz("6.1.0-x", proc, boot) is None
     (boot / "config-6.1.0-x").write_text("CONFIG_HZ=250\n")
-    assert runner.kernel_hz("6.1.0-x", proc, boot) == 250
-    assert runner.kernel_hz("6.1.0-y", proc, boot) is None
+    assert testbed.kernel_hz("6.1.0-x", proc, boot) == 250
+    assert testbed.kernel_hz("6.1.0-y", proc, boot) is None
     # the running kernel's own configuration comes first
     with gzip.open(proc, "wt") as f:
         f.write("CONFIG_HZ=1000\n")
-    assert runner.kernel_hz("6.1.0-x", proc, boot) == 1000
+    assert testbed.kernel_hz("6.1.0-x", proc, boot) == 1000
